@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <new>
 #include <unordered_map>
 
@@ -32,11 +33,7 @@ class RawDescriptorStore : public std::enable_shared_from_this<RawDescriptorStor
     try {
       std::lock_guard lock(mu_);
       auto [it, inserted] = by_raw_.try_emplace(raw);
-      if (!inserted) {
-        // A dying description may still be registered until its destructor runs release(): the value
-        // is only free again once the hook has run, so this stays EEXIST.
-        return Errno::exist;
-      }
+      if (!inserted) return Errno::exist;  // the host cannot have handed out a live value twice
       auto ofd = std::make_shared<OpenFileDescription<Handle>>(
           typename OpenFileDescription<Handle>::Private{}, this->shared_from_this(), raw, std::move(spec));
       it->second = ofd;
@@ -50,14 +47,14 @@ class RawDescriptorStore : public std::enable_shared_from_this<RawDescriptorStor
 
   // The live description backed by `raw`, or null.
   OpenFileRef<Handle> find(Handle raw) const noexcept {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     auto it = by_raw_.find(raw);
     return it == by_raw_.end() ? nullptr : it->second.lock();
   }
 
   // Number of raw values held.
   std::size_t size() const noexcept {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);
     return by_raw_.size();
   }
 
@@ -79,7 +76,7 @@ class RawDescriptorStore : public std::enable_shared_from_this<RawDescriptorStor
     }
   }
 
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   std::unordered_map<Handle, std::weak_ptr<OpenFileDescription<Handle>>> by_raw_;
   ReleaseHook release_;
 };
