@@ -8,6 +8,10 @@ packages=(
   g++ cmake ninja-build pkg-config
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # platforms/linux: seccomp filters, logging; the tests' container root filesystems
+  libseccomp-dev libspdlog-dev busybox-static
+  # oci: Boost.JSON (and spdlog, listed above); fuzz targets: clang with its libFuzzer runtime
+  libboost-json1.81-dev libspdlog-dev clang libclang-rt-14-dev
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
 )

@@ -1,0 +1,280 @@
+// Runtime operations on an existing container: start, state, kill, delete, ps, pause, resume, update, stats.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "litebox/linux/container.hpp"
+#include "litebox/linux/hooks.hpp"
+#include "oci/config.hpp"
+#include "runtime_internal.hpp"
+
+namespace litebox::linux_host {
+namespace detail {
+
+Status save_config(const std::filesystem::path& dir, const oci::Spec& spec) {
+  std::ofstream out(dir / "config.json", std::ios::trunc);
+  out << oci::to_json(spec, oci::JsonStyle::compact);
+  out.flush();
+  if (!out) return Error::from_errno("write " + (dir / "config.json").string());
+  return {};
+}
+
+Expected<oci::Spec> load_saved_config(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "config.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return Error::from_errno("read " + (dir / "config.json").string());
+  auto parsed = oci::parse_config(text.str());
+  if (!parsed.ok()) return Error{EINVAL, "saved config: " + oci::format_diagnostics(parsed.errors)};
+  return std::move(*parsed.value);
+}
+
+ContainerStatus live_status(const std::filesystem::path& dir, const ContainerRecord& record) {
+  const auto start = process_start_time(record.init_pid);
+  if (!start || *start != record.init_start_time) return ContainerStatus::stopped;
+  if (std::filesystem::exists(dir / "exec.fifo")) return ContainerStatus::created;
+  if (auto cgroup = Cgroup::open(record.cgroup_path)) {
+    auto freezer = cgroup.value().freezer_state();
+    if (freezer && freezer.value() != FreezerState::running) return ContainerStatus::paused;
+  }
+  return ContainerStatus::running;
+}
+
+}  // namespace detail
+
+namespace {
+
+struct Loaded {
+  std::filesystem::path dir;
+  ContainerRecord record;
+  ContainerStatus status;
+};
+
+Expected<Loaded> load(const RuntimeConfig& config, std::string_view id) {
+  if (auto st = check_container_id(id); !st) return st.error();
+  const auto dir = container_dir(config.root, id);
+  if (!std::filesystem::exists(dir / "state.json")) {
+    return Error{ENOENT, "container \"" + std::string(id) + "\" does not exist"};
+  }
+  auto record = load_record(dir);
+  if (!record) return std::move(record).error();
+  const auto status = detail::live_status(dir, record.value());
+  return Loaded{dir, std::move(record.value()), status};
+}
+
+Expected<Cgroup> open_cgroup(const Loaded& c) {
+  auto cgroup = Cgroup::open(c.record.cgroup_path);
+  if (!cgroup) return std::move(cgroup).error().context("container \"" + c.record.id + "\" cgroup");
+  return cgroup;
+}
+
+Error not_in_state(const Loaded& c, std::string_view what) {
+  return Error{EINVAL, "cannot " + std::string(what) + " container \"" + c.record.id + "\": it is " +
+                           std::string(to_string(c.status))};
+}
+
+bool alive(const ContainerRecord& r) {
+  const auto start = process_start_time(r.init_pid);
+  return start && *start == r.init_start_time;
+}
+
+}  // namespace
+
+Runtime::Runtime(RuntimeConfig config) : config_(std::move(config)) {}
+
+oci::State ContainerInfo::oci_state() const {
+  oci::State s;
+  s.oci_version = "1.2.0";
+  s.id = record.id;
+  switch (status) {
+    case ContainerStatus::creating: s.status = oci::Status::creating; break;
+    case ContainerStatus::created: s.status = oci::Status::created; break;
+    case ContainerStatus::running:
+    case ContainerStatus::paused: s.status = oci::Status::running; break;
+    case ContainerStatus::stopped: s.status = oci::Status::stopped; break;
+  }
+  s.pid = status == ContainerStatus::stopped ? 0 : record.init_pid;
+  s.bundle = record.bundle;
+  s.annotations = record.annotations;
+  return s;
+}
+
+Status Runtime::start(std::string_view id) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  if (c.value().status != ContainerStatus::created) return not_in_state(c.value(), "start");
+  const auto fifo = c.value().dir / "exec.fifo";
+  // Non-blocking open: a dead init never opens the FIFO for writing, and a blocking open would hang.
+  const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("open " + fifo.string());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  while (true) {
+    pollfd p{fd, POLLIN, 0};
+    const int rc = ::poll(&p, 1, 100);
+    if (rc < 0 && errno != EINTR) return Error::from_errno("poll " + fifo.string());
+    if (rc > 0 && (p.revents & POLLIN) != 0) {
+      char byte;
+      if (::read(fd, &byte, 1) == 1) break;
+    }
+    if (!alive(c.value().record)) {
+      return Error{ESRCH, "cannot start container \"" + std::string(id) + "\": its init exited"};
+    }
+  }
+  std::filesystem::remove(fifo);
+  spdlog::info("started container {}", id);
+  auto spec = detail::load_saved_config(c.value().dir);
+  if (spec && spec.value().hooks && !spec.value().hooks->poststart.empty()) {
+    ContainerInfo info{c.value().record, ContainerStatus::running};
+    const auto state = oci::to_json(info.oci_state(), oci::JsonStyle::compact);
+    // The spec: a failing poststart hook is logged; the container keeps running.
+    if (auto st = run_hooks(spec.value().hooks->poststart, state, "poststart"); !st) {
+      spdlog::warn("{}", st.error().message);
+    }
+  }
+  return {};
+}
+
+Expected<ContainerInfo> Runtime::state(std::string_view id) const {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  return ContainerInfo{std::move(c.value().record), c.value().status};
+}
+
+Expected<oci::Spec> Runtime::saved_config(std::string_view id) const {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  return detail::load_saved_config(c.value().dir);
+}
+
+Expected<std::vector<ContainerInfo>> Runtime::list() const {
+  std::vector<ContainerInfo> out;
+  std::error_code ec;
+  if (!std::filesystem::exists(config_.root)) return out;
+  for (const auto& entry : std::filesystem::directory_iterator(config_.root, ec)) {
+    auto c = load(config_, entry.path().filename().string());
+    if (c) out.push_back({std::move(c.value().record), c.value().status});
+  }
+  if (ec) return Error{ec.value(), "list " + config_.root.string() + ": " + ec.message()};
+  return out;
+}
+
+Status Runtime::kill(std::string_view id, int signal, bool all) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  if (c.value().status == ContainerStatus::stopped) {
+    return Error{ESRCH, "container \"" + std::string(id) + "\" is not running"};
+  }
+  if (all) {
+    auto cgroup = open_cgroup(c.value());
+    if (!cgroup) return std::move(cgroup).error();
+    return cgroup.value().kill_all(signal);
+  }
+  if (::kill(c.value().record.init_pid, signal) != 0) return Error::from_errno("kill " + std::string(id));
+  return {};
+}
+
+Status Runtime::remove(std::string_view id, bool force) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  const auto status = c.value().status;
+  if ((status == ContainerStatus::running || status == ContainerStatus::paused) && !force) {
+    return Error{EBUSY, "cannot delete container \"" + std::string(id) + "\" that is not stopped: " +
+                            std::string(to_string(status))};
+  }
+  auto cgroup = Cgroup::open(c.value().record.cgroup_path);
+  if (status != ContainerStatus::stopped) {
+    // A created container is deleted like runc does: its parked init is killed; a forced delete kills all.
+    if (cgroup) {
+      if (auto st = cgroup.value().kill_all(SIGKILL); !st) spdlog::warn("delete {}: {}", id, st.error().message);
+    }
+    ::kill(c.value().record.init_pid, SIGKILL);
+    // Our own child (the shim, `run`): reap it; otherwise wait for whoever reaps it.
+    for (int i = 0; i < 500 && alive(c.value().record); ++i) {
+      if (::waitpid(c.value().record.init_pid, nullptr, WNOHANG) <= 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+  if (cgroup) {
+    if (auto st = cgroup.value().destroy(); !st) return std::move(st).error().context("delete " + std::string(id));
+  }
+  auto spec = detail::load_saved_config(c.value().dir);
+  std::error_code ec;
+  std::filesystem::remove_all(c.value().dir, ec);
+  if (ec) return Error{ec.value(), "remove " + c.value().dir.string() + ": " + ec.message()};
+  if (spec && spec.value().hooks && !spec.value().hooks->poststop.empty()) {
+    ContainerInfo info{c.value().record, ContainerStatus::stopped};
+    const auto state = oci::to_json(info.oci_state(), oci::JsonStyle::compact);
+    // The spec: a failing poststop hook is logged and the delete goes on.
+    if (auto st = run_hooks(spec.value().hooks->poststop, state, "poststop"); !st) {
+      spdlog::warn("{}", st.error().message);
+    }
+  }
+  spdlog::info("deleted container {}", id);
+  return {};
+}
+
+Expected<std::vector<pid_t>> Runtime::pids(std::string_view id) const {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().pids();
+}
+
+Status Runtime::pause(std::string_view id) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  if (c.value().status != ContainerStatus::running) return not_in_state(c.value(), "pause");
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().freeze();
+}
+
+Status Runtime::resume(std::string_view id) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  if (c.value().status != ContainerStatus::paused) return not_in_state(c.value(), "resume");
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().thaw();
+}
+
+Status Runtime::update(std::string_view id, const oci::LinuxResources& resources) {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  if (c.value().status == ContainerStatus::stopped) return not_in_state(c.value(), "update");
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().apply(resources);
+}
+
+Expected<CgroupStats> Runtime::stats(std::string_view id) const {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().stats();
+}
+
+Expected<OomNotifier> Runtime::oom_notifier(std::string_view id) const {
+  auto c = load(config_, id);
+  if (!c) return std::move(c).error();
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return cgroup.value().oom_notifier();
+}
+
+}  // namespace litebox::linux_host

@@ -1,0 +1,159 @@
+// The container's init (and exec'd processes) between fork and execve. Runs after fork of a possibly
+// multi-threaded runtime: no logging; every failure goes back to the runtime over the sync channel.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "init_plan.hpp"
+#include "process_plan.hpp"
+#include "litebox/linux/hooks.hpp"
+#include "root_setup.hpp"
+
+namespace litebox::linux_host::detail {
+namespace {
+
+[[noreturn]] void fail(SyncChannel& sync, const Error& error) {
+  (void)sync.send(SyncType::error, error.code, error.message);
+  ::_exit(1);
+}
+
+void check(SyncChannel& sync, const Status& status) {
+  if (!status) fail(sync, status.error());
+}
+
+// Opens a new terminal in the container's devpts, makes /dev/console its slave, and hands the master to the
+// runtime. Returns the slave.
+Expected<int> open_terminal(SyncChannel& sync, bool bind_console) {
+  const int master = ::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return Error::from_errno("open /dev/ptmx in the container");
+  if (::unlockpt(master) != 0) return Error::from_errno("unlockpt");
+  const int slave = ::ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) return Error::from_errno("open the terminal's slave");
+  char name[128];
+  if (::ptsname_r(master, name, sizeof name) != 0) return Error::from_errno("ptsname");
+  // /dev/console: a bind of the slave, as runc does, so programs that write to the console reach it.
+  if (!bind_console) {
+    if (auto st = sync.send(SyncType::console, 0, name, master); !st) return std::move(st).error();
+    ::close(master);
+    return slave;
+  }
+  const int console = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (console >= 0) ::close(console);
+  if (::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0 && errno != ENOENT) {
+    return Error::from_errno(std::string("bind ") + name + " to /dev/console");
+  }
+  if (auto st = sync.send(SyncType::console, 0, name, master); !st) return std::move(st).error();
+  ::close(master);
+  return slave;
+}
+
+// The runtime may block or catch signals (a `run` forwarding them, a shim); the container starts clean.
+void reset_signals() {
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace
+
+[[noreturn]] void run_init(InitPlan& plan, SyncChannel& sync) {
+  reset_signals();
+  auto go = sync.expect(SyncType::go);
+  if (!go) ::_exit(1);
+  // The state document hooks read on stdin, with the pid in the runtime's namespace.
+  plan.hook_state.pid = static_cast<int>(go.value().value);
+  const std::string state_json = oci::to_json(plan.hook_state, oci::JsonStyle::compact);
+
+  if (plan.late_cgroup_join) check(sync, join_namespaces({*plan.late_cgroup_join}));
+  if (plan.namespaces.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
+    fail(sync, Error::from_errno("unshare cgroup namespace"));
+  }
+  if (::setsid() < 0) fail(sync, Error::from_errno("setsid"));
+
+  if (!plan.is_exec) {
+    check(sync, prepare_root(plan));
+    // prestart and createRuntime hooks run in the runtime while the mounts are done and the root not yet
+    // changed; createContainer hooks run here, in the container's namespaces.
+    check(sync, sync.send(SyncType::run_hooks));
+    if (auto done = sync.expect(SyncType::hooks_done); !done) ::_exit(1);
+    if (plan.spec.hooks) check(sync, run_hooks(plan.spec.hooks->create_container, state_json, "createContainer"));
+    check(sync, enter_root(plan));
+    if (plan.namespaces.new_uts) {
+      if (!plan.spec.hostname.empty() &&
+          ::sethostname(plan.spec.hostname.data(), plan.spec.hostname.size()) != 0) {
+        fail(sync, Error::from_errno("sethostname " + plan.spec.hostname));
+      }
+      if (!plan.spec.domainname.empty() &&
+          ::setdomainname(plan.spec.domainname.data(), plan.spec.domainname.size()) != 0) {
+        fail(sync, Error::from_errno("setdomainname " + plan.spec.domainname));
+      }
+    }
+  }
+
+  const bool terminal = plan.spec.process && plan.spec.process->terminal;
+  if (terminal) {
+    auto slave = open_terminal(sync, /*bind_console=*/!plan.is_exec);
+    if (!slave) fail(sync, slave.error());
+    for (int guest = 0; guest < 3; ++guest) {
+      for (auto& d : plan.descriptors) {
+        if (d.guest == guest) d.host = slave.value();
+      }
+    }
+  }
+
+  if (!plan.is_exec) check(sync, finish_root(plan));
+  check(sync, resolve_program(plan.process));
+  int sync_fd = sync.fd();
+  check(sync, realize_descriptors(plan.descriptors, {&sync_fd, &plan.exec_fifo}));
+  *sync.fd_ptr() = sync_fd;
+  if (terminal && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) fail(sync, Error::from_errno("set controlling terminal"));
+
+  check(sync, apply_process_before_park(plan.process));
+  // After the user switch, so the working directory is checked with the process's own permissions.
+  const std::string& cwd = plan.spec.process->cwd;
+  if (::chdir(cwd.c_str()) != 0) fail(sync, Error::from_errno("chdir to cwd (\"" + cwd + "\") set in config.json"));
+  check(sync, sync.send(SyncType::ready));
+
+  if (!plan.is_exec) {
+    // Park until `start` opens the FIFO for reading (runc's exec.fifo protocol).
+    const std::string fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo);
+    const int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    if (w < 0) ::_exit(1);
+    if (::write(w, "0", 1) != 1) ::_exit(1);
+    ::close(w);
+    ::close(plan.exec_fifo);
+    if (plan.spec.hooks && !plan.spec.hooks->start_container.empty()) {
+      if (auto st = run_hooks(plan.spec.hooks->start_container, state_json, "startContainer"); !st) {
+        const std::string text = st.error().message + "\n";
+        (void)!::write(STDERR_FILENO, text.data(), text.size());
+        ::_exit(1);
+      }
+    }
+  }
+  if (auto st = apply_process_before_exec(plan.process); !st) {
+    const std::string text = "litebox-runtime: " + st.error().message + "\n";
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+    ::_exit(1);
+  }
+  // The sync channel is close-on-exec: for an exec'd process the runtime reads EOF on success, and the
+  // error below otherwise.
+  const Error error = exec_program(plan.process);
+  if (plan.is_exec) (void)sync.send(SyncType::error, error.code, error.message);
+  const std::string text = "litebox-runtime: " + error.message + "\n";
+  (void)!::write(STDERR_FILENO, text.data(), text.size());
+  ::_exit(127);
+}
+
+}  // namespace litebox::linux_host::detail

@@ -1,0 +1,56 @@
+// What the runtime prepares for a container's init (or an exec'd process) before forking it, and the
+// steps the child runs. Everything that can fail for a reason a person must fix is checked while preparing,
+// in the runtime, where errors can be logged; the child only applies.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "litebox/linux/cgroups.hpp"
+#include "litebox/linux/error.hpp"
+#include "litebox/linux/init_descriptors.hpp"
+#include "litebox/linux/namespaces.hpp"
+#include "process_plan.hpp"
+#include "litebox/linux/sync_channel.hpp"
+#include "oci/spec.hpp"
+#include "oci/state.hpp"
+
+namespace litebox::linux_host::detail {
+
+struct InitPlan {
+  bool is_exec = false;  // an exec'd process joins a running container: no root file system set-up
+  std::string id;
+  std::string bundle;
+  std::string rootfs;
+  oci::Spec spec;        // for an exec, spec.process is the exec's process
+  NamespacePlan namespaces;
+  // An exec joins the init's cgroup namespace after the runtime moved it into the cgroup.
+  std::optional<NamespaceJoin> late_cgroup_join;
+  std::vector<DescriptorPlacement> descriptors;
+  std::vector<CgroupMountSource> cgroup_mounts;
+  ProcessPlan process;
+  int exec_fifo = -1;    // O_PATH descriptor of <state>/exec.fifo (create only)
+  bool no_pivot = false;
+  oci::State hook_state;  // hooks' stdin; the child fills in the pid
+};
+
+// Runs in the forked child; never returns. Reports failures over `sync` and exits 1.
+[[noreturn]] void run_init(InitPlan& plan, SyncChannel& sync);
+
+// Forks the process described by `plan` through an intermediate child that enters or creates the
+// namespaces, so that the process is the caller's child (CLONE_PARENT) and the pid namespace's init when
+// it creates one. Handles the id-map requests. Returns the process's pid and the runtime's end of the
+// conversation; the child waits for SyncType::go.
+struct SpawnedInit {
+  pid_t pid = 0;
+  SyncChannel sync;
+};
+Expected<SpawnedInit> spawn_init(InitPlan& plan);
+
+// Writes uid_map, setgroups and gid_map of `pid` from the spec's mappings.
+Status write_id_maps(pid_t pid, const oci::Linux& linux_config);
+
+}  // namespace litebox::linux_host::detail
