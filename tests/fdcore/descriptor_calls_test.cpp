@@ -196,11 +196,21 @@ TEST_F(DescriptorCalls, FcntlSetflChangesOnlyTheSettableBits) {
   EXPECT_EQ(p.fcntl(fd.value(), abi::f_setfl, abi::o_rdwr | abi::o_append | abi::o_nonblock | abi::o_creat |
                                                    abi::o_trunc | abi::o_sync | abi::o_async | abi::o_noatime),
             Result<int>(0));
+  // O_ASYNC is ignored: a plain file has no fasync operation.
   EXPECT_EQ(p.fcntl(fd.value(), abi::f_getfl, 0),
-            Result<int>(abi::o_wronly | abi::o_largefile | abi::o_append | abi::o_nonblock | abi::o_async |
-                        abi::o_noatime));
+            Result<int>(abi::o_wronly | abi::o_largefile | abi::o_append | abi::o_nonblock | abi::o_noatime));
   EXPECT_EQ(p.fcntl(fd.value(), abi::f_setfl, 0), Result<int>(0));
   EXPECT_EQ(p.fcntl(fd.value(), abi::f_getfl, 0), Result<int>(abi::o_wronly | abi::o_largefile));
+}
+
+TEST_F(DescriptorCalls, FcntlSetflOAsyncNeedsAFasyncOperation) {
+  OpenFileSpec pipe_spec{DescriptorKind::raw, abi::o_rdonly, true, true, "pipe:[1]"};
+  auto pipe = p.open(77, pipe_spec);
+  ASSERT_TRUE(pipe);
+  EXPECT_EQ(p.fcntl(pipe.value(), abi::f_setfl, abi::o_async | abi::o_nonblock), Result<int>(0));
+  EXPECT_EQ(p.fcntl(pipe.value(), abi::f_getfl, 0), Result<int>(abi::o_async | abi::o_nonblock));
+  EXPECT_EQ(p.fcntl(pipe.value(), abi::f_setfl, 0), Result<int>(0));
+  EXPECT_EQ(p.fcntl(pipe.value(), abi::f_getfl, 0), Result<int>(abi::o_rdonly));
 }
 
 TEST_F(DescriptorCalls, FcntlSetflODirectNeedsDirectIo) {

@@ -120,7 +120,7 @@ TEST(FilesState, AThrowingReleaseHookIsContained) {
 
 TEST(FilesState, InstallAtPutsAnAdoptedDescriptionAtTheGuestsNumber) {
   TestProcess t;
-  auto received = t.store->adopt(500, {DescriptorKind::unix_socket, abi::o_rdwr, false, "socket:[1]"});
+  auto received = t.store->adopt(500, {DescriptorKind::unix_socket, abi::o_rdwr, false, true, "socket:[1]"});
   ASSERT_TRUE(received);
   EXPECT_EQ(t.proc.files()->install_at(6, received.value(), true), Result<int>(6));
   EXPECT_EQ(t.proc.fcntl(6, abi::f_getfd, 0), Result<int>(abi::fd_cloexec));
@@ -171,8 +171,8 @@ TEST(FilesState, LowestFreeStaysRightWithManyDescriptors) {
 
 TEST(FilesState, ListShowsEveryDescriptor) {
   TestProcess t;
-  ASSERT_TRUE(t.proc.open(40, {DescriptorKind::raw, abi::o_rdonly | abi::o_largefile, false, "/etc/hostname"}));
-  ASSERT_TRUE(t.proc.open(41, {DescriptorKind::eventfd, abi::o_rdwr | abi::o_cloexec | abi::o_nonblock, false,
+  ASSERT_TRUE(t.proc.open(40, {DescriptorKind::raw, abi::o_rdonly | abi::o_largefile, false, false, "/etc/hostname"}));
+  ASSERT_TRUE(t.proc.open(41, {DescriptorKind::eventfd, abi::o_rdwr | abi::o_cloexec | abi::o_nonblock, false, false,
                                "anon_inode:[eventfd]"}));
   ASSERT_TRUE(t.proc.dup2(0, 7));
   auto list = t.proc.list();

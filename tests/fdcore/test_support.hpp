@@ -50,7 +50,7 @@ struct TestProcess {
 
   // open(2) of a file with these flags: a new raw value adopted and installed.
   Result<int> open(std::uint32_t flags = abi::o_rdwr, bool direct_io = false) {
-    return proc.open(next_raw++, OpenFileSpec{DescriptorKind::raw, flags, direct_io, "/dev/null"});
+    return proc.open(next_raw++, OpenFileSpec{DescriptorKind::raw, flags, direct_io, false, "/dev/null"});
   }
 };
 

@@ -30,8 +30,9 @@ inline constexpr std::uint32_t o_sync = 04010000;
 inline constexpr std::uint32_t o_path = 010000000;
 inline constexpr std::uint32_t o_tmpfile = 020200000;
 
-// The status flags F_SETFL may change (fs/fcntl.c SETFL_MASK); every other bit of its argument is ignored.
-inline constexpr std::uint32_t setfl_mask = o_append | o_nonblock | o_async | o_direct | o_noatime;
+// The status flags F_SETFL changes (fs/fcntl.c SETFL_MASK); every other bit of its argument is ignored, except
+// O_ASYNC, which the object's own fasync operation sets (pipes, sockets, ttys) and Linux ignores elsewhere.
+inline constexpr std::uint32_t setfl_mask = o_append | o_nonblock | o_direct | o_noatime;
 // Flags open(2) uses and then forgets: F_GETFL never shows them (fs/open.c do_dentry_open).
 inline constexpr std::uint32_t open_only_flags = o_creat | o_excl | o_noctty | o_trunc | o_cloexec;
 

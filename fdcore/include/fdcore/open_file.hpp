@@ -33,6 +33,9 @@ struct OpenFileSpec {
   // Whether F_SETFL may set O_DIRECT: pipes, and files on file systems with direct I/O. Linux refuses it
   // (EINVAL) elsewhere.
   bool direct_io = false;
+  // Whether the object has a fasync operation (pipes, sockets, ttys): only then does F_SETFL change O_ASYNC;
+  // elsewhere Linux ignores the bit.
+  bool fasync = false;
   // What the object is, for introspection: "/etc/passwd", "pipe:[1234]", "anon_inode:[eventfd]".
   std::string target;
 };
@@ -58,14 +61,15 @@ class OpenFileDescription {
   // F_GETFL.
   std::uint32_t status_flags() const noexcept { return status_flags_.load(std::memory_order_acquire); }
 
-  // F_SETFL: only SETFL_MASK bits change; O_PATH descriptions refuse (EBADF); O_DIRECT needs direct I/O
+  // F_SETFL: only SETFL_MASK bits change (and O_ASYNC where the object has a fasync operation); O_PATH descriptions refuse (EBADF); O_DIRECT needs direct I/O
   // (EINVAL). Returns 0.
   Result<int> set_status_flags(std::uint64_t arg) noexcept {
     if (is_path()) return Errno::badf;
     const auto flags = static_cast<std::uint32_t>(arg);  // the kernel reads the argument as an int
     if ((flags & abi::o_direct) != 0 && !direct_io_) return Errno::inval;
+    const std::uint32_t mask = fasync_ ? abi::setfl_mask | abi::o_async : abi::setfl_mask;
     std::uint32_t old = status_flags_.load(std::memory_order_relaxed);
-    while (!status_flags_.compare_exchange_weak(old, (flags & abi::setfl_mask) | (old & ~abi::setfl_mask),
+    while (!status_flags_.compare_exchange_weak(old, (flags & mask) | (old & ~mask),
                                                 std::memory_order_acq_rel, std::memory_order_relaxed)) {
     }
     return 0;
@@ -83,6 +87,7 @@ class OpenFileDescription {
         raw_(raw),
         kind_(spec.kind),
         direct_io_(spec.direct_io),
+        fasync_(spec.fasync),
         status_flags_(spec.open_flags & ~abi::open_only_flags),
         target_(std::move(spec.target)) {}
 
@@ -91,6 +96,7 @@ class OpenFileDescription {
   Handle raw_;
   DescriptorKind kind_;
   bool direct_io_;
+  bool fasync_;
   std::atomic<std::uint32_t> status_flags_;
   std::string target_;
 };
