@@ -82,7 +82,7 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
     if (errno == EEXIST) return Error{EEXIST, "container \"" + request.id + "\" already exists"};
     return Error::from_errno("create " + dir.string());
   }
-  CreateRollback rollback{dir};
+  CreateRollback rollback{dir, std::nullopt, 0, true};
 
   detail::InitPlan plan;
   plan.id = request.id;
@@ -122,6 +122,8 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
 
   const auto fifo = dir / "exec.fifo";
   if (::mkfifo(fifo.c_str(), 0622) != 0) return Error::from_errno("mkfifo " + fifo.string());
+  // Whatever our umask: the init opens it for writing after switching to the container's user.
+  if (::chmod(fifo.c_str(), 0622) != 0) return Error::from_errno("chmod " + fifo.string());
   plan.exec_fifo = ::open(fifo.c_str(), O_PATH | O_CLOEXEC);
   if (plan.exec_fifo < 0) return Error::from_errno("open " + fifo.string());
   struct FdCloser {

@@ -56,7 +56,7 @@ Expected<StartedProcess> Runtime::exec(std::string_view id, const ExecRequest& r
     if (!same_namespace(init_ns + name, "/proc/self/ns/" + name)) plan.namespaces.joins.push_back({flag, init_ns + name});
   }
   if (!same_namespace(init_ns + "cgroup", "/proc/self/ns/cgroup")) {
-    plan.late_cgroup_join = NamespaceJoin{CLONE_NEWCGROUP, init_ns + "cgroup"};
+    plan.late_joins.push_back({CLONE_NEWCGROUP, init_ns + "cgroup"});
   }
 
   auto descriptors = InitDescriptors::build(request.io.stdio, request.io.preserved);

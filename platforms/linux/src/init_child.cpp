@@ -76,7 +76,7 @@ void reset_signals() {
   plan.hook_state.pid = static_cast<int>(go.value().value);
   const std::string state_json = oci::to_json(plan.hook_state, oci::JsonStyle::compact);
 
-  if (plan.late_cgroup_join) check(sync, join_namespaces({*plan.late_cgroup_join}));
+  check(sync, join_namespaces(plan.late_joins));
   if (plan.namespaces.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0) {
     fail(sync, Error::from_errno("unshare cgroup namespace"));
   }
@@ -130,8 +130,12 @@ void reset_signals() {
     // Park until `start` opens the FIFO for reading (runc's exec.fifo protocol).
     const std::string fifo = "/proc/self/fd/" + std::to_string(plan.exec_fifo);
     const int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
-    if (w < 0) ::_exit(1);
-    if (::write(w, "0", 1) != 1) ::_exit(1);
+    if (w < 0 || ::write(w, "0", 1) != 1) {
+      // The runtime that created us is gone: the container's stderr is where a person will look.
+      const std::string text = "litebox-runtime: open the exec FIFO: " + std::string(std::strerror(errno)) + "\n";
+      (void)!::write(STDERR_FILENO, text.data(), text.size());
+      ::_exit(1);
+    }
     ::close(w);
     ::close(plan.exec_fifo);
     if (plan.spec.hooks && !plan.spec.hooks->start_container.empty()) {

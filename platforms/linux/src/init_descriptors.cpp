@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -36,8 +37,13 @@ Expected<InitDescriptors> InitDescriptors::build(const std::vector<int>& stdio, 
                                             std::to_string(guest));
     const int copy = ::fcntl(source, F_DUPFD_CLOEXEC, 3);
     if (copy < 0) return Error::from_errno("dup descriptor " + std::to_string(source));
+    struct stat st{};
+    ::fstat(source, &st);
     fdcore::OpenFileSpec spec;
     spec.open_flags = static_cast<std::uint32_t>(flags);
+    // What F_SETFL may change on it, as the kernel decides by the object's kind.
+    spec.direct_io = S_ISFIFO(st.st_mode);
+    spec.fasync = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || ::isatty(source) == 1;
     spec.target = describe_fd(source);
     auto fd = files.open(copy, std::move(spec));
     if (!fd || fd.value() != static_cast<int>(guest)) {

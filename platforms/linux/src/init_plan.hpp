@@ -27,8 +27,8 @@ struct InitPlan {
   std::string rootfs;
   oci::Spec spec;        // for an exec, spec.process is the exec's process
   NamespacePlan namespaces;
-  // An exec joins the init's cgroup namespace after the runtime moved it into the cgroup.
-  std::optional<NamespaceJoin> late_cgroup_join;
+  // Joined by the process itself once the runtime moved it into the cgroup: an exec's cgroup namespace.
+  std::vector<NamespaceJoin> late_joins;
   std::vector<DescriptorPlacement> descriptors;
   std::vector<CgroupMountSource> cgroup_mounts;
   ProcessPlan process;

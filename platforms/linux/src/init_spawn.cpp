@@ -80,6 +80,17 @@ Status write_id_maps(pid_t pid, const oci::Linux& linux_config) {
 }
 
 Expected<SpawnedInit> spawn_init(InitPlan& plan) {
+  // Namespace files are opened here, where their paths mean what the caller meant, and closed once the
+  // child has its copies.
+  struct NamespaceFiles {
+    InitPlan& plan;
+    ~NamespaceFiles() {
+      close_namespaces(plan.namespaces.joins);
+      close_namespaces(plan.late_joins);
+    }
+  } files{plan};
+  if (auto st = open_namespaces(plan.namespaces.joins); !st) return std::move(st).error();
+  if (auto st = open_namespaces(plan.late_joins); !st) return std::move(st).error();
   auto pair = SyncChannel::pair();
   if (!pair) return std::move(pair).error();
   SyncChannel ours = std::move(pair.value().first);

@@ -88,13 +88,29 @@ Expected<NamespacePlan> plan_namespaces(const std::vector<oci::Namespace>& names
   return plan;
 }
 
+Status open_namespaces(std::vector<NamespaceJoin>& joins) {
+  for (auto& join : joins) {
+    if (join.fd >= 0) continue;
+    join.fd = ::open(join.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (join.fd < 0) return Error::from_errno("open namespace " + join.path);
+  }
+  return {};
+}
+
+void close_namespaces(std::vector<NamespaceJoin>& joins) {
+  for (auto& join : joins) {
+    if (join.fd >= 0) ::close(join.fd);
+    join.fd = -1;
+  }
+}
+
 Status join_namespaces(const std::vector<NamespaceJoin>& joins) {
   for (const auto& join : joins) {
-    const int fd = ::open(join.path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = join.fd >= 0 ? join.fd : ::open(join.path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error::from_errno("open namespace " + join.path);
     const int rc = ::setns(fd, join.flag);
     const int saved = errno;
-    ::close(fd);
+    if (fd != join.fd) ::close(fd);
     if (rc != 0) {
       return Error::from_errno("join " + std::string(proc_ns_name(join.flag)) + " namespace " + join.path, saved);
     }

@@ -16,6 +16,9 @@ namespace litebox::linux_host {
 struct NamespaceJoin {
   int flag = 0;
   std::string path;
+  // Opened by the runtime before it forks (open_namespaces): the path may not resolve from where the child
+  // stands when it joins (an exec joining the cgroup namespace after the mount namespace).
+  int fd = -1;
 };
 
 struct NamespacePlan {
@@ -39,6 +42,10 @@ std::string_view proc_ns_name(int flag);
 
 // Validates and orders the spec's namespaces. Errors: unknown type, a type given twice, a relative path.
 Expected<NamespacePlan> plan_namespaces(const std::vector<oci::Namespace>& namespaces);
+
+// Opens each join's path (close-on-exec); close_namespaces closes them again.
+Status open_namespaces(std::vector<NamespaceJoin>& joins);
+void close_namespaces(std::vector<NamespaceJoin>& joins);
 
 // Joins each namespace in `joins` (runs in the child: no logging). The pid namespace join takes effect for
 // children only: the caller forks afterwards.

@@ -1,0 +1,266 @@
+// litebox-runtime end to end, as root, on busybox bundles: what runc's users rely on, seen from inside the
+// container and from the host.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "busybox_rootfs.hpp"
+#include "container_bundle.hpp"
+
+namespace litebox::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class Runtime : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: containers need namespaces, mounts and cgroups";
+    if (!have_busybox()) GTEST_SKIP() << "needs Debian's busybox-static (/bin/busybox)";
+    ::setenv("LITEBOX_TEST_TMPDIR", LITEBOX_TEST_SCRATCH, 1);
+    bundle_ = std::make_unique<Bundle>("bundle");
+    root_ = make_scratch_dir("state");
+    static std::atomic<int> counter{0};
+    id_ = "t" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  }
+  void TearDown() override {
+    if (!bundle_) return;
+    (void)cli({"delete", "--force", id_});
+    std::error_code ignored;
+    fs::remove_all(root_, ignored);
+  }
+
+  CommandResult cli(std::vector<std::string> args, const std::string& input = {}, int timeout_s = 60) {
+    args.insert(args.begin(), {LITEBOX_RUNTIME_BINARY, "--root", root_.string()});
+    return run_command(args, input, timeout_s);
+  }
+  // `run` of a spec built from the defaults and changed by `edit`.
+  CommandResult run(std::vector<std::string> args, const std::function<void(oci::Spec&)>& edit = {},
+                    const std::string& input = {}) {
+    auto spec = default_spec(std::move(args));
+    if (edit) edit(spec);
+    bundle_->write(spec);
+    return cli({"run", "--bundle", bundle_->dir().string(), id_}, input);
+  }
+  CommandResult sh(const std::string& script, const std::function<void(oci::Spec&)>& edit = {}) {
+    return run({"sh", "-c", script}, edit);
+  }
+  // A created container whose stdio is files in the bundle (inheriting ours would keep our pipes open
+  // for as long as it runs, as with runc).
+  void create_detached(const std::string& script, const std::function<void(oci::Spec&)>& edit = {}) {
+    auto spec = default_spec({"sh", "-c", script});
+    if (edit) edit(spec);
+    bundle_->write(spec);
+    const std::string out = (bundle_->dir() / "container.out").string();
+    const std::string err = (bundle_->dir() / "container.err").string();
+    auto created = run_command({"/bin/sh", "-c",
+                                std::string("exec ") + LITEBOX_RUNTIME_BINARY + " --root " + root_.string() +
+                                    " create --bundle " + bundle_->dir().string() + " " + id_ + " </dev/null >" +
+                                    out + " 2>" + err});
+    std::ifstream err_file(err);
+    std::string err_text((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+    ASSERT_EQ(created.exit_code, 0) << err_text;
+  }
+  std::string status() {
+    auto st = cli({"state", id_});
+    const auto at = st.out.find("\"status\":\"");
+    if (at == std::string::npos) return "?";
+    const auto from = at + 10;
+    return st.out.substr(from, st.out.find('"', from) - from);
+  }
+
+  std::unique_ptr<Bundle> bundle_;
+  fs::path root_;
+  std::string id_;
+};
+
+TEST_F(Runtime, ExitCodesAndOutput) {
+  auto ok = sh("echo out; echo err >&2");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "out\n");
+  EXPECT_EQ(ok.err, "err\n");
+  EXPECT_EQ(sh("exit 3").exit_code, 3);
+  // Without a pid namespace the shell is no namespace init, which signals from inside cannot kill.
+  auto killed = sh("kill -9 $$", [](oci::Spec& s) {
+    std::erase_if(s.linux_config->namespaces, [](const oci::Namespace& n) { return n.type == "pid"; });
+  });
+  EXPECT_EQ(killed.exit_code, 137) << killed.err;
+}
+
+TEST_F(Runtime, StdinReachesTheContainer) {
+  auto spec = default_spec({"cat"});
+  bundle_->write(spec);
+  auto r = cli({"run", "--bundle", bundle_->dir().string(), id_}, "piped in\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "piped in\n");
+}
+
+TEST_F(Runtime, ProcessSettingsSeenFromInside) {
+  auto r = sh("echo env=$FOO; pwd; id -u; id -g; id -G; umask; ulimit -n; hostname", [](oci::Spec& s) {
+    s.process->env.push_back("FOO=bar baz");
+    s.process->cwd = "/tmp";
+    s.process->user = oci::User{1000, 1000, 027, {1000, 2000}, ""};
+    s.process->rlimits = {oci::Rlimit{"RLIMIT_NOFILE", 512, 256}};
+    s.hostname = "box1";
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "env=bar baz\n/tmp\n1000\n1000\n1000 2000\n0027\n256\nbox1\n");
+}
+
+TEST_F(Runtime, InitIsPid1AndSeesOnlyItsStdio) {
+  auto r = sh("echo pid=$$; ls /proc/self/fd | tr '\\n' ' '");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // 0, 1, 2 and ls's own directory handle: nothing of the runtime leaks in.
+  EXPECT_EQ(r.out, "pid=1\n0 1 2 3 ");
+}
+
+TEST_F(Runtime, PreservedDescriptorsAreTheOnlyExtraOnes) {
+  auto spec = default_spec({"sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; cat <&3"});
+  bundle_->write(spec);
+  // Hand descriptor 3 (a file) and 4 through --preserve-fds 2.
+  const auto file = bundle_->dir() / "passed.txt";
+  std::ofstream(file) << "through fd 3\n";
+  auto r = run_command({"/bin/sh", "-c",
+                        std::string("exec 3<") + file.string() + " 4</dev/null; exec " + LITEBOX_RUNTIME_BINARY +
+                            " --root " + root_.string() + " run --preserve-fds 2 --bundle " +
+                            bundle_->dir().string() + " " + id_});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0 1 2 3 4 5 through fd 3\n");
+}
+
+TEST_F(Runtime, ReadOnlyRootAndMaskedPaths) {
+  auto r = sh("touch /x 2>/dev/null && echo wrote || echo read-only; cat /proc/kcore | wc -c;"
+              " echo 1 > /proc/sys/kernel/domainname 2>/dev/null && echo sys-writable || echo sys-ro",
+              [](oci::Spec& s) { s.root->readonly = true; });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "read-only\n0\nsys-ro\n");
+}
+
+TEST_F(Runtime, CapabilitiesAreThoseOfTheSpec) {
+  auto r = sh("grep -E '^Cap(Prm|Eff|Bnd)' /proc/self/status");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // CAP_KILL (5), CAP_NET_BIND_SERVICE (10), CAP_AUDIT_WRITE (29).
+  EXPECT_EQ(r.out, "CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\n");
+}
+
+TEST_F(Runtime, SeccompProfileDeniesWithTheGivenErrno) {
+  auto r = sh("mkdir /tmp/d; echo rc=$?; echo still-running", [](oci::Spec& s) {
+    oci::Seccomp seccomp;
+    seccomp.default_action = "SCMP_ACT_ALLOW";
+    seccomp.architectures = {"SCMP_ARCH_X86_64"};
+    oci::SeccompSyscall rule;
+    rule.names = {"mkdir", "mkdirat"};
+    rule.action = "SCMP_ACT_ERRNO";
+    rule.errno_ret = 13;  // EACCES
+    seccomp.syscalls.push_back(rule);
+    s.linux_config->seccomp = seccomp;
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "rc=1\nstill-running\n");
+}
+
+TEST_F(Runtime, MissingExecutableIsReportedLikeRunc) {
+  auto r = run({"nosuchprogram"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("exec: \"nosuchprogram\": executable file not found in $PATH"), std::string::npos) << r.err;
+  auto bad_cwd = run({"true"}, [](oci::Spec& s) { s.process->cwd = "/nonexistent"; });
+  EXPECT_NE(bad_cwd.exit_code, 0);
+  EXPECT_NE(bad_cwd.err.find("/nonexistent"), std::string::npos) << bad_cwd.err;
+  // Nothing of the failed containers is left.
+  EXPECT_EQ(cli({"state", id_}).exit_code, 1);
+}
+
+TEST_F(Runtime, PidsLimitStopsAForkBomb) {
+  // The bomb runs in a subshell (busybox sh gives up when fork fails); the count uses only builtins, since
+  // no fork is possible once the limit is reached.
+  auto r = sh("(for i in $(seq 1 40); do sleep 5 & done) 2>/dev/null; set -- /proc/[0-9]*; echo procs=$#",
+              [](oci::Spec& s) {
+                s.linux_config->resources = oci::LinuxResources{};
+                s.linux_config->resources->pids = oci::PidsResources{10};
+              });
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  ASSERT_EQ(r.out.rfind("procs=", 0), 0u) << r.out;
+  const int procs = std::stoi(r.out.substr(6));
+  EXPECT_LE(procs, 10);
+  EXPECT_GE(procs, 5);  // the bomb did start processes: the limit, not a failure, stopped it
+}
+
+TEST_F(Runtime, CreateStartStateKillDelete) {
+  create_detached("sleep 100");
+  EXPECT_EQ(status(), "created");
+  auto state = cli({"state", id_});
+  EXPECT_NE(state.out.find("\"bundle\":\"" + bundle_->dir().string() + "\""), std::string::npos) << state.out;
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  EXPECT_EQ(status(), "running");
+  auto ps = cli({"ps", "--format", "json", id_});
+  EXPECT_EQ(ps.exit_code, 0) << ps.err;
+  EXPECT_EQ(std::count(ps.out.begin(), ps.out.end(), ','), 0) << ps.out;  // one process
+  ASSERT_EQ(cli({"kill", id_, "KILL"}).exit_code, 0);
+  for (int i = 0; i < 100 && status() != "stopped"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(status(), "stopped");
+  auto del = cli({"delete", id_});
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_FALSE(fs::exists(root_ / id_));
+  auto gone = cli({"state", id_});
+  EXPECT_NE(gone.err.find("does not exist"), std::string::npos) << gone.err;
+}
+
+TEST_F(Runtime, ExecJoinsTheContainer) {
+  create_detached("sleep 100");
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  auto r = cli({"exec", id_, "sh", "-c", "hostname; ls /proc | grep -c '^[0-9]'; echo $$"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Same uts and pid namespaces: the init (sleep) and this shell are the only processes (ls, grep too).
+  EXPECT_EQ(r.out.substr(0, 8), "litebox\n") << r.out;
+  EXPECT_EQ(cli({"exec", id_, "sh", "-c", "exit 7"}).exit_code, 7);
+  auto missing = cli({"exec", id_, "nosuch"});
+  EXPECT_NE(missing.err.find("executable file not found"), std::string::npos) << missing.err;
+}
+
+TEST_F(Runtime, PauseFreezesAndResumeThaws) {
+  create_detached("while true; do echo tick >> /tmp/ticks; sleep 0.05; done");
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  ASSERT_EQ(cli({"pause", id_}).exit_code, 0);
+  EXPECT_EQ(status(), "paused");
+  auto count = [&] { return cli({"exec", id_, "sh", "-c", "wc -l < /tmp/ticks"}); };
+  EXPECT_NE(cli({"pause", id_}).exit_code, 0);  // already paused
+  ASSERT_EQ(cli({"resume", id_}).exit_code, 0);
+  EXPECT_EQ(status(), "running");
+  const auto before = count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto after = count();
+  EXPECT_LT(std::stoi(before.out), std::stoi(after.out));
+}
+
+TEST_F(Runtime, DeleteOfARunningContainerNeedsForce) {
+  create_detached("sleep 100");
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  auto refused = cli({"delete", id_});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("not stopped"), std::string::npos) << refused.err;
+  auto forced = cli({"delete", "--force", id_});
+  EXPECT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_FALSE(fs::exists(root_ / id_));
+}
+
+TEST_F(Runtime, DuplicateIdAndBadConfigAreClearErrors) {
+  create_detached("sleep 100");
+  auto again = cli({"create", "--bundle", bundle_->dir().string(), id_});
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  std::ofstream(bundle_->dir() / "config.json") << "{\"ociVersion\": \"2.0.0\"}";
+  auto bad = cli({"create", "--bundle", bundle_->dir().string(), id_ + "b"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("/ociVersion"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace litebox::testing
