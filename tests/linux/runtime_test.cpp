@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "busybox_rootfs.hpp"
@@ -260,6 +261,106 @@ TEST_F(Runtime, DuplicateIdAndBadConfigAreClearErrors) {
   auto bad = cli({"create", "--bundle", bundle_->dir().string(), id_ + "b"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("/ociVersion"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace litebox::testing
+
+namespace litebox::testing {
+namespace {
+
+// Alive: /proc has it and it is not a zombie.
+bool process_alive(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("State:", 0) == 0) return line.find('Z') == std::string::npos;
+  }
+  return false;
+}
+
+TEST_F(Runtime, MemoryHogIsOomKilledAndReported) {
+  // 64 MiB of a string in a 16 MiB cgroup: the kernel kills the shell.
+  auto r = sh("x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo survived", [](oci::Spec& s) {
+    s.linux_config->resources = oci::LinuxResources{};
+    s.linux_config->resources->memory = oci::MemoryResources{};
+    s.linux_config->resources->memory->limit = 16 * 1024 * 1024;
+    s.linux_config->resources->memory->swap = 16 * 1024 * 1024;
+  });
+  EXPECT_EQ(r.exit_code, 137) << r.err << r.out;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("killed by the OOM killer"), std::string::npos) << r.err;
+}
+
+TEST_F(Runtime, TerminalGivesATty) {
+  auto r = sh("tty; test -t 0 && test -t 1 && echo is-a-tty", [](oci::Spec& s) { s.process->terminal = true; });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("is-a-tty"), std::string::npos) << r.out;
+}
+
+TEST_F(Runtime, HooksRunWithTheStateOnStdin) {
+  const auto log = bundle_->dir() / "hooks.log";
+  auto hook = [&](const std::string& name) {
+    return oci::Hook{"/bin/sh", {"sh", "-c", "echo " + name + " $(cat) >> " + log.string()}, {}, 5};
+  };
+  auto r = sh("echo ran", [&](oci::Spec& s) {
+    s.hooks = oci::Hooks{};
+    s.hooks->prestart = {hook("prestart")};
+    s.hooks->create_runtime = {hook("createRuntime")};
+    s.hooks->poststart = {hook("poststart")};
+    s.hooks->poststop = {hook("poststop")};
+  });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(log);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].rfind("prestart {", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("\"id\":\"" + id_ + "\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"pid\":"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1].rfind("createRuntime {", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("poststart {", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind("poststop {", 0), 0u) << lines[3];
+  EXPECT_NE(lines[3].find("\"status\":\"stopped\""), std::string::npos) << lines[3];
+}
+
+TEST_F(Runtime, AFailingOrSlowHookFailsCreate) {
+  auto failing = sh("echo never", [](oci::Spec& s) {
+    s.hooks = oci::Hooks{};
+    s.hooks->prestart = {oci::Hook{"/bin/sh", {"sh", "-c", "exit 4"}, {}, std::nullopt}};
+  });
+  EXPECT_NE(failing.exit_code, 0);
+  EXPECT_EQ(failing.out, "");
+  EXPECT_NE(failing.err.find("prestart hook #0 (/bin/sh) exited with status 4"), std::string::npos) << failing.err;
+  auto slow = sh("echo never", [](oci::Spec& s) {
+    s.hooks = oci::Hooks{};
+    s.hooks->create_runtime = {oci::Hook{"/bin/sleep", {"sleep", "10"}, {}, 1}};
+  });
+  EXPECT_NE(slow.exit_code, 0);
+  EXPECT_NE(slow.err.find("timed out after 1s"), std::string::npos) << slow.err;
+}
+
+TEST_F(Runtime, KillAndDeleteLeaveNothingBehind) {
+  create_detached("sleep 100 & sleep 100");
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  auto pids = cli({"ps", "--format", "json", id_});
+  ASSERT_EQ(pids.exit_code, 0) << pids.err;
+  ASSERT_EQ(cli({"kill", "--all", id_, "KILL"}).exit_code, 0);
+  for (int i = 0; i < 100 && status() != "stopped"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(cli({"delete", id_}).exit_code, 0);
+  // No process of it, no cgroup directory in any hierarchy, no mount under the bundle, no state.
+  std::string list = pids.out.substr(1, pids.out.find(']') - 1);
+  std::replace(list.begin(), list.end(), ',', ' ');
+  std::istringstream each(list);
+  for (int pid; each >> pid;) EXPECT_FALSE(process_alive(pid)) << "process " << pid << " is still alive";
+  for (const auto& hierarchy : fs::directory_iterator("/sys/fs/cgroup")) {
+    EXPECT_FALSE(fs::exists(hierarchy.path() / "litebox" / id_)) << hierarchy.path();
+  }
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    EXPECT_EQ(line.find(bundle_->dir().string()), std::string::npos) << line;
+  }
+  EXPECT_FALSE(fs::exists(root_ / id_));
 }
 
 }  // namespace

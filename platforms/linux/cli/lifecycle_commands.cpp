@@ -168,6 +168,11 @@ int cmd_run(lh::Runtime& runtime, const std::vector<std::string>& args) {
   if (detach) return 0;
   const int code = wait_foreground(process.pid, process.console_master);
   if (process.console_master >= 0) ::close(process.console_master);
+  // A SIGKILL is often the OOM killer's: say so, as the cgroup counted it.
+  if (auto stats = runtime.stats(request->id); stats && stats.value().memory.oom_kill_count > 0) {
+    spdlog::error("container {}: {} process(es) killed by the OOM killer (memory limit {} bytes)", request->id,
+                  stats.value().memory.oom_kill_count, stats.value().memory.limit);
+  }
   if (!parsed->has("keep")) {
     if (auto st = runtime.remove(request->id, true); !st) spdlog::warn("{}", st.error().message);
   }
