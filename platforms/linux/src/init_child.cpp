@@ -14,7 +14,8 @@
 #include <cstring>
 
 #include "init_plan.hpp"
-#include "process_plan.hpp"
+#include "litebox/linux/executable_lookup.hpp"
+#include "litebox/linux/seccomp_listener.hpp"
 #include "litebox/linux/hooks.hpp"
 #include "root_setup.hpp"
 
@@ -54,6 +55,17 @@ Expected<int> open_terminal(SyncChannel& sync, bool bind_console) {
   if (auto st = sync.send(SyncType::console, 0, name, master); !st) return std::move(st).error();
   ::close(master);
   return slave;
+}
+
+// A SCMP_ACT_NOTIFY listener goes to the spec's listenerPath with the container's state; then we close it.
+Status send_listener(const InitPlan& plan, int listener) {
+  if (listener < 0) return {};
+  oci::State state = plan.hook_state;
+  state.status = oci::Status::creating;
+  auto sent = send_seccomp_listener(plan.process.seccomp->listener_path, oci::to_json(state, oci::JsonStyle::compact),
+                                    listener);
+  ::close(listener);
+  return sent;
 }
 
 // The runtime may block or catch signals (a `run` forwarding them, a shim); the container starts clean.
@@ -114,16 +126,24 @@ void reset_signals() {
   }
 
   if (!plan.is_exec) check(sync, finish_root(plan));
-  check(sync, resolve_program(plan.process));
   int sync_fd = sync.fd();
   check(sync, realize_descriptors(plan.descriptors, {&sync_fd, &plan.exec_fifo}));
   *sync.fd_ptr() = sync_fd;
   if (terminal && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) fail(sync, Error::from_errno("set controlling terminal"));
 
-  check(sync, apply_process_before_park(plan.process));
-  // After the user switch, so the working directory is checked with the process's own permissions.
+  // runc's order: credentials, capabilities and (without noNewPrivileges) seccomp; then the working
+  // directory and the program, both checked with the process's own ids.
+  ProcessSetupOptions options;
+  options.find_executable = false;
+  options.load_late_seccomp = false;
+  auto applied = apply_process_plan(plan.process, options);
+  if (!applied) fail(sync, applied.error());
+  check(sync, send_listener(plan, applied.value().seccomp_listener_fd));
   const std::string& cwd = plan.spec.process->cwd;
   if (::chdir(cwd.c_str()) != 0) fail(sync, Error::from_errno("chdir to cwd (\"" + cwd + "\") set in config.json"));
+  auto program = find_executable(plan.process.args.front(), plan.process.path_variable);
+  if (!program) fail(sync, program.error());
+  plan.executable = std::move(program.value());
   check(sync, sync.send(SyncType::ready));
 
   if (!plan.is_exec) {
@@ -132,7 +152,7 @@ void reset_signals() {
     const int w = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
     if (w < 0 || ::write(w, "0", 1) != 1) {
       // The runtime that created us is gone: the container's stderr is where a person will look.
-      const std::string text = "litebox-runtime: open the exec FIFO: " + std::string(std::strerror(errno)) + "\n";
+      const std::string text = "litebox-runtime: open the exec FIFO: " + std::string(::strerrordesc_np(errno)) + "\n";
       (void)!::write(STDERR_FILENO, text.data(), text.size());
       ::_exit(1);
     }
@@ -146,14 +166,19 @@ void reset_signals() {
       }
     }
   }
-  if (auto st = apply_process_before_exec(plan.process); !st) {
-    const std::string text = "litebox-runtime: " + st.error().message + "\n";
-    (void)!::write(STDERR_FILENO, text.data(), text.size());
-    ::_exit(1);
+  // With noNewPrivileges the profile is loaded last, so it needs to allow as little of ours as possible.
+  if (plan.process.seccomp && seccomp_load_point(plan.process.no_new_privileges) == SeccompLoadPoint::just_before_exec) {
+    auto listener = load_seccomp_program(*plan.process.seccomp);
+    Status sent = listener ? send_listener(plan, listener.value()) : Status(listener.error());
+    if (!sent) {
+      const std::string text = "litebox-runtime: load seccomp filter: " + sent.error().message + "\n";
+      (void)!::write(STDERR_FILENO, text.data(), text.size());
+      ::_exit(1);
+    }
   }
   // The sync channel is close-on-exec: for an exec'd process the runtime reads EOF on success, and the
   // error below otherwise.
-  const Error error = exec_program(plan.process);
+  const Error error = execute(plan.executable, plan.process.args, plan.process.env);
   if (plan.is_exec) (void)sync.send(SyncType::error, error.code, error.message);
   const std::string text = "litebox-runtime: " + error.message + "\n";
   (void)!::write(STDERR_FILENO, text.data(), text.size());

@@ -13,7 +13,7 @@
 #include "litebox/linux/error.hpp"
 #include "litebox/linux/init_descriptors.hpp"
 #include "litebox/linux/namespaces.hpp"
-#include "process_plan.hpp"
+#include "litebox/linux/process_setup.hpp"
 #include "litebox/linux/sync_channel.hpp"
 #include "oci/spec.hpp"
 #include "oci/state.hpp"
@@ -31,11 +31,15 @@ struct InitPlan {
   std::vector<NamespaceJoin> late_joins;
   std::vector<DescriptorPlacement> descriptors;
   std::vector<CgroupMountSource> cgroup_mounts;
-  ProcessPlan process;
+  ProcessPlan process;     // checked and translated by make_process_plan
+  std::string executable;  // args[0] found in the container, after its user switch and chdir
   int exec_fifo = -1;    // O_PATH descriptor of <state>/exec.fifo (create only)
   bool no_pivot = false;
   oci::State hook_state;  // hooks' stdin; the child fills in the pid
 };
+
+// The spec's process (with linux.seccomp and linux.personality) made ready for the child; notes logged.
+Expected<ProcessPlan> plan_process(const oci::Spec& spec);
 
 // Runs in the forked child; never returns. Reports failures over `sync` and exits 1.
 [[noreturn]] void run_init(InitPlan& plan, SyncChannel& sync);

@@ -12,6 +12,8 @@
 
 #include "init_plan.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace litebox::linux_host::detail {
 namespace {
 
@@ -67,6 +69,16 @@ std::string mapping_text(const std::vector<oci::IdMapping>& mappings) {
 }
 
 }  // namespace
+
+Expected<ProcessPlan> plan_process(const oci::Spec& spec) {
+  const oci::Linux no_linux;
+  const oci::Linux& linux_config = spec.linux_config ? *spec.linux_config : no_linux;
+  auto plan = make_process_plan(*spec.process, linux_config.seccomp, linux_config.personality);
+  if (plan) {
+    for (const auto& note : plan.value().notes) spdlog::info("{}", note);
+  }
+  return plan;
+}
 
 Status write_id_maps(pid_t pid, const oci::Linux& linux_config) {
   const std::string proc = "/proc/" + std::to_string(pid);

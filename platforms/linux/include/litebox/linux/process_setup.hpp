@@ -1,0 +1,67 @@
+// Everything the spec's `process` section and `linux.seccomp` / `linux.personality` make of the container's
+// process before execve, in one plan built (and checked) in the parent and applied in the child after fork,
+// in runc's order. Each step is also callable on its own (capabilities.hpp, process_credentials.hpp, ...).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "litebox/linux/capabilities.hpp"
+#include "litebox/linux/error.hpp"
+#include "litebox/linux/process_attributes.hpp"
+#include "litebox/linux/process_credentials.hpp"
+#include "litebox/linux/rlimits.hpp"
+#include "litebox/linux/seccomp_filter.hpp"
+#include "oci/linux.hpp"
+#include "oci/process.hpp"
+#include "oci/seccomp.hpp"
+
+namespace litebox::linux_host {
+
+struct ProcessPlan {
+  std::vector<RlimitSetting> rlimits;
+  bool no_new_privileges = false;
+  std::optional<int> oom_score_adj;
+  std::optional<PersonalitySetting> personality;
+  std::optional<int> io_priority;  // ioprio_set value
+  std::optional<SchedulerSetting> scheduler;
+  CapabilityPlan capabilities;
+  UserPlan user;
+  std::optional<SeccompProgram> seccomp;
+  std::vector<std::string> args;  // argv; args[0] is looked up in path_variable
+  std::vector<std::string> env;
+  std::string path_variable;       // the container's PATH (or the default)
+  std::vector<std::string> notes;  // everything skipped, for the parent's log
+};
+
+// Parent side: translates and checks everything (unknown capability, rlimit, seccomp action / arch / flag /
+// operator, scheduler policy, ...). Reads /proc/sys/kernel/cap_last_cap and compiles the seccomp filter.
+Expected<ProcessPlan> make_process_plan(const oci::Process& process, const std::optional<oci::Seccomp>& seccomp,
+                                        const std::optional<oci::Personality>& personality);
+
+struct ProcessSetupOptions {
+  bool apply_rlimits = true;         // false when the parent set them with apply_rlimits_to (runc does)
+  bool fix_stdio_ownership = true;   // runc's fixStdioPermissions before the user switch
+  bool find_executable = true;       // look up args[0] (before a late seccomp load, as runc)
+  // With noNewPrivileges the filter is loaded last. false: the caller loads it itself (load_seccomp_program)
+  // later, e.g. right before execve after parking on the exec FIFO.
+  bool load_late_seccomp = true;
+};
+
+struct ProcessSetupResult {
+  int seccomp_listener_fd = -1;  // SCMP_ACT_NOTIFY: the caller sends it to listenerPath; -1 otherwise
+  std::string executable;        // args[0] resolved, when options.find_executable
+};
+
+// Child side (after fork, root and namespaces set up): applies the plan in runc's order
+//   rlimits, oom_score_adj, personality, scheduler, io priority, no_new_privs,
+//   seccomp (without noNewPrivileges: while CAP_SYS_ADMIN is held),
+//   bounding set drop, PR_SET_KEEPCAPS, stdio ownership, setgroups/setresgid/setresuid, keepcaps cleared,
+//   capset (effective, permitted, inheritable), ambient set, umask,
+//   executable lookup, seccomp (with noNewPrivileges: last, unless options.load_late_seccomp is false).
+// The first failure is returned with the step's name ("switch user: setresuid 1000: ..."), and a listener fd
+// already obtained is closed. No logging, no locks.
+Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const ProcessSetupOptions& options = {});
+
+}  // namespace litebox::linux_host
