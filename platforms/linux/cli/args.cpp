@@ -1,5 +1,7 @@
 #include "args.hpp"
 
+#include "cli.hpp"
+
 namespace litebox::cli {
 
 std::string ParsedArgs::get(const std::string& name, const std::string& fallback) const {
@@ -63,6 +65,21 @@ std::optional<ParsedArgs> parse_args(const std::vector<std::string>& args, std::
     slot.push_back(value);
   }
   return out;
+}
+
+std::optional<ParsedArgs> parse_command(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
+                                        std::size_t positional_min, const char* usage, bool stop_at_positional) {
+  std::string error;
+  auto parsed = parse_args(args, 0, flags, stop_at_positional, error);
+  if (!parsed) {
+    fail(error);
+    return std::nullopt;
+  }
+  if (parsed->positional.size() < positional_min) {
+    fail(std::string("usage: litebox-runtime ") + usage);
+    return std::nullopt;
+  }
+  return parsed;
 }
 
 }  // namespace litebox::cli

@@ -1,9 +1,11 @@
 // litebox-runtime's commands: runc's command line over litebox::linux_host::Runtime.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "args.hpp"
 #include "litebox/linux/container.hpp"
 
 namespace litebox::cli {
@@ -35,6 +37,11 @@ int cmd_features(linux_host::Runtime& runtime, const std::vector<std::string>& a
 
 // Logs `message` as an error and returns 1.
 int fail(const std::string& message);
+
+// A command's flags and at least `positional_min` positional arguments; logs the problem (or `usage`) and
+// returns nothing otherwise. `stop_at_positional`: flags end at the first positional (exec ID CMD -c ...).
+std::optional<ParsedArgs> parse_command(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
+                                        std::size_t positional_min, const char* usage, bool stop_at_positional = false);
 
 // Sends `fd` (a terminal's master) to the unix socket at `path`, runc's --console-socket protocol.
 bool send_console(const std::string& path, int fd, std::string& error);

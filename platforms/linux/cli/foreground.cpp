@@ -17,6 +17,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "litebox/linux/unix_socket.hpp"
 
 namespace litebox::cli {
 namespace {
@@ -38,42 +39,16 @@ bool pump(int from, int to) {
 }  // namespace
 
 bool send_console(const std::string& path, int fd, std::string& error) {
-  const int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int sock = linux_host::connect_unix_socket(path);
   if (sock < 0) {
-    error = std::string("console socket: ") + std::strerror(errno);
-    return false;
-  }
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    ::close(sock);
-    error = "console socket path too long: " + path;
-    return false;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    error = "connect to console socket " + path + ": " + std::strerror(errno);
-    ::close(sock);
+    error = "connect to console socket " + path + ": " + std::strerror(-sock);
     return false;
   }
   // runc sends the terminal's name as the payload and the master as SCM_RIGHTS.
-  char name[] = "/dev/ptmx";
-  iovec iov{name, sizeof name - 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-  const bool ok = ::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0;
-  if (!ok) error = "send console to " + path + ": " + std::strerror(errno);
+  const int failed = linux_host::send_with_descriptor(sock, "/dev/ptmx", fd);
   ::close(sock);
-  return ok;
+  if (failed != 0) error = "send console to " + path + ": " + std::strerror(failed);
+  return failed == 0;
 }
 
 bool write_pid_file(const std::string& path, pid_t pid, std::string& error) {

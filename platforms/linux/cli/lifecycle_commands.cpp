@@ -22,20 +22,6 @@ const std::vector<FlagSpec> kCreateFlags{
     {"detach", "d", false, false},      {"keep", "", false, false},
 };
 
-std::optional<ParsedArgs> parse_or_fail(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
-                                        std::size_t positional_min, const char* usage, bool stop = false) {
-  std::string error;
-  auto parsed = parse_args(args, 0, flags, stop, error);
-  if (!parsed) {
-    fail(error);
-    return std::nullopt;
-  }
-  if (parsed->positional.size() < positional_min) {
-    fail(std::string("usage: litebox-runtime ") + usage);
-    return std::nullopt;
-  }
-  return parsed;
-}
 
 // The request runc's create and run flags describe. LISTEN_FDS (socket activation) passes those
 // descriptors on too, as runc does.
@@ -122,7 +108,7 @@ boost::json::object state_json(const lh::ContainerInfo& info) {
 }  // namespace
 
 int cmd_create(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, kCreateFlags, 1, "create [--bundle DIR] [--console-socket SOCK] [--pid-file F] ID");
+  auto parsed = parse_command(args, kCreateFlags, 1, "create [--bundle DIR] [--console-socket SOCK] [--pid-file F] ID");
   if (!parsed) return 1;
   auto request = create_request(*parsed);
   if (!request) return 1;
@@ -137,14 +123,14 @@ int cmd_create(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_start(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, {}, 1, "start ID");
+  auto parsed = parse_command(args, {}, 1, "start ID");
   if (!parsed) return 1;
   auto st = runtime.start(parsed->positional.front());
   return st ? 0 : fail(st.error().message);
 }
 
 int cmd_run(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, kCreateFlags, 1, "run [--bundle DIR] [--detach] ID");
+  auto parsed = parse_command(args, kCreateFlags, 1, "run [--bundle DIR] [--detach] ID");
   if (!parsed) return 1;
   auto request = create_request(*parsed);
   if (!request) return 1;
@@ -180,7 +166,7 @@ int cmd_run(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_state(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, {}, 1, "state ID");
+  auto parsed = parse_command(args, {}, 1, "state ID");
   if (!parsed) return 1;
   auto info = runtime.state(parsed->positional.front());
   if (!info) return fail(info.error().message);
@@ -189,7 +175,7 @@ int cmd_state(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_list(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, {{"format", "f", true, false}, {"quiet", "q", false, false}}, 0, "list");
+  auto parsed = parse_command(args, {{"format", "f", true, false}, {"quiet", "q", false, false}}, 0, "list");
   if (!parsed) return 1;
   auto all = runtime.list();
   if (!all) return fail(all.error().message);
@@ -214,7 +200,7 @@ int cmd_list(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_kill(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, {{"all", "a", false, false}}, 1, "kill [--all] ID [SIGNAL]");
+  auto parsed = parse_command(args, {{"all", "a", false, false}}, 1, "kill [--all] ID [SIGNAL]");
   if (!parsed) return 1;
   const std::string signal_text = parsed->positional.size() > 1 ? parsed->positional[1] : "SIGTERM";
   auto signal = parse_signal(signal_text);
@@ -224,7 +210,7 @@ int cmd_kill(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_delete(lh::Runtime& runtime, const std::vector<std::string>& args) {
-  auto parsed = parse_or_fail(args, {{"force", "f", false, false}}, 1, "delete [--force] ID...");
+  auto parsed = parse_command(args, {{"force", "f", false, false}}, 1, "delete [--force] ID...");
   if (!parsed) return 1;
   int code = 0;
   for (const auto& id : parsed->positional) {

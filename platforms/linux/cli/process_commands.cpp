@@ -21,20 +21,6 @@ namespace lh = linux_host;
 
 namespace {
 
-std::optional<ParsedArgs> parse_command(const std::vector<std::string>& args, const std::vector<FlagSpec>& flags,
-                                        std::size_t positional_min, const char* usage, bool stop = false) {
-  std::string error;
-  auto parsed = parse_args(args, 0, flags, stop, error);
-  if (!parsed) {
-    fail(error);
-    return std::nullopt;
-  }
-  if (parsed->positional.size() < positional_min) {
-    fail(std::string("usage: litebox-runtime ") + usage);
-    return std::nullopt;
-  }
-  return parsed;
-}
 
 // A file's text, or stdin's for "-".
 std::optional<std::string> read_input(const std::string& path) {

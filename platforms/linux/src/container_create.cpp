@@ -165,12 +165,7 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
     if (m.type == SyncType::error) return Error{static_cast<int>(m.value), m.text};
     if (m.type == SyncType::console) {
       started.console_master = m.fd;
-      if (plan.spec.process->console_size) {
-        winsize size{};
-        size.ws_row = static_cast<unsigned short>(plan.spec.process->console_size->height);
-        size.ws_col = static_cast<unsigned short>(plan.spec.process->console_size->width);
-        ::ioctl(m.fd, TIOCSWINSZ, &size);
-      }
+      detail::set_console_size(m.fd, *plan.spec.process);
       continue;
     }
     if (m.type == SyncType::run_hooks) {

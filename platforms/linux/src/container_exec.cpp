@@ -95,12 +95,7 @@ Expected<StartedProcess> Runtime::exec(std::string_view id, const ExecRequest& r
     auto& m = msg.value();
     if (m.type == SyncType::console) {
       started.console_master = m.fd;
-      if (plan.spec.process->console_size) {
-        winsize size{};
-        size.ws_row = static_cast<unsigned short>(plan.spec.process->console_size->height);
-        size.ws_col = static_cast<unsigned short>(plan.spec.process->console_size->width);
-        ::ioctl(m.fd, TIOCSWINSZ, &size);
-      }
+      detail::set_console_size(m.fd, *plan.spec.process);
     } else if (m.type == SyncType::error) {
       if (started.console_master >= 0) ::close(started.console_master);
       return abandon(Error{static_cast<int>(m.value), m.text});

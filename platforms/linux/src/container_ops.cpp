@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +38,14 @@ Expected<oci::Spec> load_saved_config(const std::filesystem::path& dir) {
   auto parsed = oci::parse_config(text.str());
   if (!parsed.ok()) return Error{EINVAL, "saved config: " + oci::format_diagnostics(parsed.errors)};
   return std::move(*parsed.value);
+}
+
+void set_console_size(int master, const oci::Process& process) {
+  if (!process.console_size) return;
+  winsize size{};
+  size.ws_row = static_cast<unsigned short>(process.console_size->height);
+  size.ws_col = static_cast<unsigned short>(process.console_size->width);
+  ::ioctl(master, TIOCSWINSZ, &size);
 }
 
 ContainerStatus live_status(const std::filesystem::path& dir, const ContainerRecord& record) {
@@ -75,6 +85,20 @@ Expected<Cgroup> open_cgroup(const Loaded& c) {
   auto cgroup = Cgroup::open(c.record.cgroup_path);
   if (!cgroup) return std::move(cgroup).error().context("container \"" + c.record.id + "\" cgroup");
   return cgroup;
+}
+
+struct WithCgroup {
+  Loaded container;
+  Cgroup cgroup;
+};
+
+// The container and its cgroup, for the operations that work on the cgroup.
+Expected<WithCgroup> load_with_cgroup(const RuntimeConfig& config, std::string_view id) {
+  auto c = load(config, id);
+  if (!c) return std::move(c).error();
+  auto cgroup = open_cgroup(c.value());
+  if (!cgroup) return std::move(cgroup).error();
+  return WithCgroup{std::move(c.value()), std::move(cgroup.value())};
 }
 
 Error not_in_state(const Loaded& c, std::string_view what) {
@@ -227,54 +251,42 @@ Status Runtime::remove(std::string_view id, bool force) {
 }
 
 Expected<std::vector<pid_t>> Runtime::pids(std::string_view id) const {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().pids();
+  return c.value().cgroup.pids();
 }
 
 Status Runtime::pause(std::string_view id) {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  if (c.value().status != ContainerStatus::running) return not_in_state(c.value(), "pause");
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().freeze();
+  if (c.value().container.status != ContainerStatus::running) return not_in_state(c.value().container, "pause");
+  return c.value().cgroup.freeze();
 }
 
 Status Runtime::resume(std::string_view id) {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  if (c.value().status != ContainerStatus::paused) return not_in_state(c.value(), "resume");
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().thaw();
+  if (c.value().container.status != ContainerStatus::paused) return not_in_state(c.value().container, "resume");
+  return c.value().cgroup.thaw();
 }
 
 Status Runtime::update(std::string_view id, const oci::LinuxResources& resources) {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  if (c.value().status == ContainerStatus::stopped) return not_in_state(c.value(), "update");
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().apply(resources);
+  if (c.value().container.status == ContainerStatus::stopped) return not_in_state(c.value().container, "update");
+  return c.value().cgroup.apply(resources);
 }
 
 Expected<CgroupStats> Runtime::stats(std::string_view id) const {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().stats();
+  return c.value().cgroup.stats();
 }
 
 Expected<OomNotifier> Runtime::oom_notifier(std::string_view id) const {
-  auto c = load(config_, id);
+  auto c = load_with_cgroup(config_, id);
   if (!c) return std::move(c).error();
-  auto cgroup = open_cgroup(c.value());
-  if (!cgroup) return std::move(cgroup).error();
-  return cgroup.value().oom_notifier();
+  return c.value().cgroup.oom_notifier();
 }
 
 }  // namespace litebox::linux_host

@@ -15,6 +15,9 @@ namespace litebox::linux_host::detail {
 Status save_config(const std::filesystem::path& dir, const oci::Spec& spec);
 Expected<oci::Spec> load_saved_config(const std::filesystem::path& dir);
 
+// Sets a new terminal's size from process.consoleSize, when the spec gives one.
+void set_console_size(int master, const oci::Process& process);
+
 // The live status of a recorded container: its init, its exec FIFO and its cgroup's freezer.
 ContainerStatus live_status(const std::filesystem::path& dir, const ContainerRecord& record);
 

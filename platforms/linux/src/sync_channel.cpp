@@ -7,6 +7,8 @@
 #include <cstring>
 #include <vector>
 
+#include "litebox/linux/unix_socket.hpp"
+
 namespace litebox::linux_host {
 namespace {
 
@@ -32,25 +34,10 @@ Status SyncChannel::send(SyncType type, std::int64_t value, const std::string& t
   packet[0] = static_cast<char>(type);
   std::memcpy(packet.data() + 1, &value, sizeof value);
   std::memcpy(packet.data() + kHeader, text.data(), packet.size() - kHeader);
-  iovec iov{packet.data(), packet.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  if (fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+  // One packet: SOCK_SEQPACKET keeps message boundaries, so the whole message goes in one write.
+  if (const int error = send_with_descriptor(fd_, std::string_view(packet.data(), packet.size()), fd); error != 0) {
+    return Error::from_errno("sync send", error);
   }
-  ssize_t n;
-  do {
-    n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::from_errno("sync send");
   return {};
 }
 
