@@ -1,0 +1,150 @@
+// validate(): the rules for "linux" (namespaces, ID mappings, devices, paths and the smaller sections).
+#include <map>
+
+#include "checker.hpp"
+
+namespace oci::detail {
+
+namespace {
+
+bool has_namespace(const Linux& l, std::string_view type) {
+  for (const auto& ns : l.namespaces) {
+    if (ns.type == type) return true;
+  }
+  return false;
+}
+
+void check_namespaces(const Linux& l, Checker& c) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < l.namespaces.size(); ++i) {
+    const Namespace& ns = l.namespaces[i];
+    const std::string ptr = at("/linux/namespaces", i);
+    if (!known::contains(known::namespace_types(), ns.type)) {
+      c.error(at(ptr, "type"), "unknown namespace " + quoted(ns.type) + " (expected one of " +
+                                   one_of(known::namespace_types()) + ")");
+    } else if (auto [it, inserted] = seen.emplace(ns.type, i); !inserted) {
+      c.error(at(ptr, "type"), "duplicate namespace " + quoted(ns.type) + " (also at " +
+                                   at("/linux/namespaces", it->second) + ")");
+    }
+    if (!ns.path.empty()) check_absolute(ns.path, at(ptr, "path"), c, true);
+  }
+}
+
+void check_mappings(const Linux& l, Checker& c) {
+  check_id_mappings(l.uid_mappings, "/linux/uidMappings", c);
+  check_id_mappings(l.gid_mappings, "/linux/gidMappings", c);
+  const bool user_ns = has_namespace(l, "user");
+  if (!l.uid_mappings.empty() && !user_ns) {
+    c.error("/linux/uidMappings", "requires a user namespace in /linux/namespaces");
+  }
+  if (!l.gid_mappings.empty() && !user_ns) {
+    c.error("/linux/gidMappings", "requires a user namespace in /linux/namespaces");
+  }
+}
+
+void check_time_offsets(const Linux& l, Checker& c) {
+  if (l.time_offsets.empty()) return;
+  if (!has_namespace(l, "time")) c.error("/linux/timeOffsets", "requires a time namespace in /linux/namespaces");
+  for (const auto& [clock, offset] : l.time_offsets) {
+    const std::string ptr = at("/linux/timeOffsets", clock);
+    if (!known::contains(known::time_offset_clocks(), clock)) {
+      c.error(ptr, "unknown clock " + quoted(clock) + " (expected " + one_of(known::time_offset_clocks()) + ")");
+    }
+    if (offset.nanosecs >= 1'000'000'000U) {
+      c.error(at(ptr, "nanosecs"), "must be below 1000000000, got " + std::to_string(offset.nanosecs));
+    }
+  }
+}
+
+void check_devices(const Linux& l, Checker& c) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < l.devices.size(); ++i) {
+    const Device& d = l.devices[i];
+    const std::string ptr = at("/linux/devices", i);
+    if (!known::contains(known::device_types(), d.type)) {
+      c.error(at(ptr, "type"), "unknown device type " + quoted(d.type) + " (expected c, b, u or p)");
+    } else if (d.type != "p") {
+      if (!d.major) c.error(at(ptr, "major"), "is required for device type " + quoted(d.type));
+      if (!d.minor) c.error(at(ptr, "minor"), "is required for device type " + quoted(d.type));
+    }
+    check_absolute(d.path, at(ptr, "path"), c, true);
+    if (auto [it, inserted] = seen.emplace(d.path, i); !inserted) {
+      c.error(at(ptr, "path"), "duplicate device " + quoted(d.path) + " (also at " +
+                                   at("/linux/devices", it->second) + ")");
+    }
+    if (d.file_mode && *d.file_mode > 07777) {
+      c.error(at(ptr, "fileMode"), "must hold permission bits only (at most 07777 = 4095), got " +
+                                       std::to_string(*d.file_mode));
+    }
+  }
+}
+
+void check_paths(const std::vector<std::string>& paths, const std::string& ptr, Checker& c) {
+  for (std::size_t i = 0; i < paths.size(); ++i) check_absolute(paths[i], at(ptr, i), c, true);
+}
+
+// A network interface name as the kernel accepts it: 1..15 bytes, not "." or "..", no '/', ':' or space.
+bool is_interface_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (const char ch : name) {
+    if (ch == '/' || ch == ':' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\0') return false;
+  }
+  return true;
+}
+
+void check_net_devices(const Linux& l, Checker& c) {
+  if (l.net_devices.empty()) return;
+  if (!has_namespace(l, "network")) {
+    c.error("/linux/netDevices", "requires a network namespace in /linux/namespaces");
+  }
+  for (const auto& [host_name, device] : l.net_devices) {
+    const std::string ptr = at("/linux/netDevices", host_name);
+    if (!is_interface_name(host_name)) {
+      c.error(ptr, quoted(host_name) + " is not a network interface name (1 to 15 characters, no '/', ':' or space)");
+    }
+    if (!device.name.empty() && !is_interface_name(device.name)) {
+      c.error(at(ptr, "name"), quoted(device.name) +
+                                   " is not a network interface name (1 to 15 characters, no '/', ':' or space)");
+    }
+  }
+}
+
+void check_intel_rdt(const IntelRdt& rdt, Checker& c) {
+  const std::string& id = rdt.clos_id;
+  if (!id.empty() && (id == "." || id == ".." || id.find('/') != std::string::npos ||
+                      id.find('\n') != std::string::npos)) {
+    c.error("/linux/intelRdt/closID", "must be a plain resctrl group name, got " + quoted(id));
+  }
+}
+
+}  // namespace
+
+void check_linux(const Linux& l, Checker& c) {
+  check_namespaces(l, c);
+  check_mappings(l, c);
+  check_time_offsets(l, c);
+  check_devices(l, c);
+  if (l.resources) check_resources(*l.resources, "/linux/resources", c);
+  if (l.intel_rdt) check_intel_rdt(*l.intel_rdt, c);
+  if (l.sysctl.count("") != 0) c.error("/linux/sysctl/", "sysctl names must not be empty");
+  if (l.seccomp) check_seccomp(*l.seccomp, "/linux/seccomp", c);
+  if (!l.rootfs_propagation.empty() && !known::contains(known::rootfs_propagations(), l.rootfs_propagation)) {
+    c.error("/linux/rootfsPropagation", "unknown propagation " + quoted(l.rootfs_propagation) +
+                                            " (expected one of " + one_of(known::rootfs_propagations()) + ")");
+  }
+  check_paths(l.masked_paths, "/linux/maskedPaths", c);
+  check_paths(l.readonly_paths, "/linux/readonlyPaths", c);
+  if (l.personality) {
+    if (!known::contains(known::personality_domains(), l.personality->domain)) {
+      c.error("/linux/personality/domain", "unknown personality domain " + quoted(l.personality->domain) +
+                                               " (expected LINUX or LINUX32)");
+    }
+    for (std::size_t i = 0; i < l.personality->flags.size(); ++i) {
+      c.error(at("/linux/personality/flags", i),
+              "unknown personality flag " + quoted(l.personality->flags[i]) + " (the spec defines none)");
+    }
+  }
+  check_net_devices(l, c);
+}
+
+}  // namespace oci::detail
