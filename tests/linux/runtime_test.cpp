@@ -2,11 +2,14 @@
 // container and from the host.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -361,6 +364,76 @@ TEST_F(Runtime, KillAndDeleteLeaveNothingBehind) {
     EXPECT_EQ(line.find(bundle_->dir().string()), std::string::npos) << line;
   }
   EXPECT_FALSE(fs::exists(root_ / id_));
+}
+
+}  // namespace
+}  // namespace litebox::testing
+
+namespace litebox::testing {
+namespace {
+
+TEST_F(Runtime, UserNamespaceMapsRootToAnUnprivilegedRange) {
+  // The mapped root (host uid 100000) must be able to reach the root filesystem, as with runc.
+  fs::permissions(bundle_->dir(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                      fs::perms::others_read | fs::perms::others_exec);
+  auto r = sh("id -u; awk '{print $1, $2, $3}' /proc/self/uid_map /proc/self/gid_map; touch /bin/x 2>/dev/null || echo "
+              "image-files-not-ours",
+              [](oci::Spec& s) {
+                s.linux_config->namespaces.push_back({"user", ""});
+                s.linux_config->uid_mappings = {oci::IdMapping{0, 100000, 65536}};
+                s.linux_config->gid_mappings = {oci::IdMapping{0, 100000, 65536}};
+              });
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n0 100000 65536\n0 100000 65536\nimage-files-not-ours\n");
+}
+
+// runc's console-socket protocol: the runtime sends the terminal's master over a unix socket we listen on.
+TEST_F(Runtime, ConsoleSocketReceivesTheTerminal) {
+  const auto socket_path = bundle_->dir() / "console.sock";
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+
+  auto spec = default_spec({"sh", "-c", "tty; echo hello-through-the-pty"});
+  spec.process->terminal = true;
+  bundle_->write(spec);
+  auto created = cli({"create", "--bundle", bundle_->dir().string(), "--console-socket", socket_path.string(), id_});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+
+  const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+  ASSERT_GE(connection, 0);
+  char name[64] = {};
+  iovec iov{name, sizeof name - 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ASSERT_GT(::recvmsg(connection, &msg, MSG_CMSG_CLOEXEC), 0);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  ASSERT_NE(cmsg, nullptr);
+  ASSERT_EQ(cmsg->cmsg_type, SCM_RIGHTS);
+  int master = -1;
+  std::memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+  ::close(connection);
+  ::close(listener);
+  EXPECT_STREQ(name, "/dev/ptmx");
+
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  std::string output;
+  char buf[256];
+  for (ssize_t n; output.find("hello-through-the-pty") == std::string::npos &&
+                  (n = ::read(master, buf, sizeof buf)) > 0;) {
+    output.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(master);
+  EXPECT_NE(output.find("/dev/pts/0"), std::string::npos) << output;
+  EXPECT_NE(output.find("hello-through-the-pty"), std::string::npos) << output;
 }
 
 }  // namespace

@@ -63,22 +63,21 @@ std::vector<DescriptorPlacement> InitDescriptors::placements() const {
 Status realize_descriptors(const std::vector<DescriptorPlacement>& placements, std::vector<int*> keep) {
   int table_end = 0;
   for (const auto& p : placements) table_end = std::max(table_end, p.guest + 1);
-  // Move every source and every kept descriptor at or above table_end first, so that placing one never
-  // overwrites another that is still to be placed.
-  for (int* fd : keep) {
-    if (*fd >= 0 && *fd < table_end) {
-      const int moved = ::fcntl(*fd, F_DUPFD_CLOEXEC, table_end);
-      if (moved < 0) return Error::from_errno("move runtime descriptor");
-      ::close(*fd);
-      *fd = moved;
-    }
-  }
+  // Everything is first moved above the table and the kept descriptors' final places, so that placing one
+  // never overwrites another still to be placed.
+  const int base = table_end + static_cast<int>(keep.size());
   std::vector<int> moved_sources;
   moved_sources.reserve(placements.size());
   for (const auto& p : placements) {
-    const int moved = ::fcntl(p.host, F_DUPFD_CLOEXEC, table_end);
+    const int moved = ::fcntl(p.host, F_DUPFD_CLOEXEC, base);
     if (moved < 0) return Error::from_errno("move descriptor for container fd " + std::to_string(p.guest));
     moved_sources.push_back(moved);
+  }
+  std::vector<int> moved_keep;
+  for (int* fd : keep) {
+    const int moved = *fd < 0 ? -1 : ::fcntl(*fd, F_DUPFD_CLOEXEC, base);
+    if (*fd >= 0 && moved < 0) return Error::from_errno("move runtime descriptor");
+    moved_keep.push_back(moved);
   }
   for (std::size_t i = 0; i < placements.size(); ++i) {
     const int flags = placements[i].cloexec ? O_CLOEXEC : 0;
@@ -86,16 +85,23 @@ Status realize_descriptors(const std::vector<DescriptorPlacement>& placements, s
       return Error::from_errno("place container fd " + std::to_string(placements[i].guest));
     }
   }
-  // Everything from the end of the table up is the runtime's: close-on-exec, so execve leaves exactly the
-  // table (CLOSE_RANGE_CLOEXEC keeps the kept descriptors usable until then).
-  if (::syscall(SYS_close_range, static_cast<unsigned>(table_end), ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    return Error::from_errno("close_range");
+  // The runtime's own descriptors (sync channel, exec FIFO) right after the table, close-on-exec: they live
+  // until execve and no longer.
+  for (std::size_t i = 0; i < keep.size(); ++i) {
+    if (moved_keep[i] < 0) continue;
+    const int place = table_end + static_cast<int>(i);
+    if (::dup3(moved_keep[i], place, O_CLOEXEC) < 0) return Error::from_errno("place runtime descriptor");
+    *keep[i] = place;
   }
-  // Numbers below table_end that no placement names (a hole) must not survive either.
-  for (int fd = 0; fd < table_end; ++fd) {
+  // Everything else goes now, not at execve: a parked init must not hold its creator's pipes open.
+  if (::syscall(SYS_close_range, static_cast<unsigned>(base), ~0U, 0U) != 0) return Error::from_errno("close_range");
+  // Numbers below the table's end that no placement names (a hole), and unused keep places, must not
+  // survive either.
+  for (int fd = 0; fd < base; ++fd) {
     const bool placed = std::any_of(placements.begin(), placements.end(),
                                     [fd](const DescriptorPlacement& p) { return p.guest == fd; });
-    if (!placed) ::close(fd);
+    const bool kept = std::any_of(keep.begin(), keep.end(), [fd](const int* k) { return *k == fd; });
+    if (!placed && !kept) ::close(fd);
   }
   return {};
 }

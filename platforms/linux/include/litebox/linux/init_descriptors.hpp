@@ -35,10 +35,10 @@ class InitDescriptors {
   fdcore::ProcessFiles<int> files_;
 };
 
-// In the child, right before the user's program: puts each host descriptor at its guest number and marks
-// every other descriptor close-on-exec, so execve leaves exactly the table. `keep` are the runtime's own
-// descriptors the child still needs until execve (sync socket, exec FIFO): they are moved above the table
-// and their new numbers written back. Runs after fork: no logging.
+// In the child, right before the user's program: puts each host descriptor at its guest number and closes
+// every other descriptor, so the process holds exactly the table. `keep` are the runtime's own descriptors
+// the child still needs until execve (sync socket, exec FIFO; -1 for none): they are placed, close-on-exec,
+// right after the table and their new numbers written back. Runs after fork: no logging.
 Status realize_descriptors(const std::vector<DescriptorPlacement>& placements, std::vector<int*> keep);
 
 }  // namespace litebox::linux_host
