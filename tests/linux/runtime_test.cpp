@@ -18,6 +18,7 @@
 
 #include "busybox_rootfs.hpp"
 #include "container_bundle.hpp"
+#include "litebox/linux/unix_socket.hpp"
 
 namespace litebox::testing {
 namespace {
@@ -407,19 +408,9 @@ TEST_F(Runtime, ConsoleSocketReceivesTheTerminal) {
   const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   ASSERT_GE(connection, 0);
   char name[64] = {};
-  iovec iov{name, sizeof name - 1};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ASSERT_GT(::recvmsg(connection, &msg, MSG_CMSG_CLOEXEC), 0);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  ASSERT_NE(cmsg, nullptr);
-  ASSERT_EQ(cmsg->cmsg_type, SCM_RIGHTS);
   int master = -1;
-  std::memcpy(&master, CMSG_DATA(cmsg), sizeof master);
+  ASSERT_GT(linux_host::receive_with_descriptor(connection, name, sizeof name - 1, master), 0);
+  ASSERT_GE(master, 0);
   ::close(connection);
   ::close(listener);
   EXPECT_STREQ(name, "/dev/ptmx");

@@ -43,24 +43,9 @@ Status SyncChannel::send(SyncType type, std::int64_t value, const std::string& t
 
 Expected<SyncMessage> SyncChannel::receive() {
   std::vector<char> packet(kMaxPacket);
-  iovec iov{packet.data(), packet.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return Error::from_errno("sync receive");
   SyncMessage out;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      std::memcpy(&out.fd, CMSG_DATA(c), sizeof(int));
-    }
-  }
+  const long n = receive_with_descriptor(fd_, packet.data(), packet.size(), out.fd);
+  if (n < 0) return Error::from_errno("sync receive", static_cast<int>(-n));
   if (n == 0) return Error{EPIPE, "the container's init went away before finishing its set-up"};
   if (static_cast<std::size_t>(n) < kHeader) {
     if (out.fd >= 0) ::close(out.fd);

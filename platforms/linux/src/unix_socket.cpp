@@ -49,4 +49,34 @@ int send_with_descriptor(int socket, std::string_view data, int fd) {
   return 0;
 }
 
+long receive_with_descriptor(int socket, char* buffer, std::size_t capacity, int& fd) {
+  fd = -1;
+  iovec iov{buffer, capacity};
+  msghdr message{};
+  message.msg_iov = &iov;
+  message.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return -errno;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (fd < 0) {
+        fd = received;
+      } else {
+        ::close(received);  // nobody asked for more than one
+      }
+    }
+  }
+  return static_cast<long>(n);
+}
+
 }  // namespace litebox::linux_host
