@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # platforms/linux: seccomp filters, logging; the tests' container root filesystems
   libseccomp-dev libspdlog-dev busybox-static
+  # litebox-runtime's compatibility test: Debian's containerd (with its runc shim) and its ctr
+  containerd
   # oci: Boost.JSON (and spdlog, listed above); fuzz targets: clang with its libFuzzer runtime
   libboost-json1.81-dev libspdlog-dev clang libclang-rt-14-dev
   # sanitizers' runtimes (g++ links them)
