@@ -18,6 +18,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 
 #include "litebox/linux/capabilities.hpp"
 #include "litebox/linux/executable_lookup.hpp"
@@ -34,6 +35,9 @@ TEST(Capabilities, NamesMapToKernelNumbers) {
   EXPECT_EQ(lh::capability_number("CAP_CHOWN"), 0);
   EXPECT_EQ(lh::capability_number("CAP_SYS_ADMIN"), 21);
   EXPECT_EQ(lh::capability_number("CAP_CHECKPOINT_RESTORE"), 40);
+  // Every capability of the kernel headers has its spec name, at its number.
+  for (int number = 0; number <= CAP_LAST_CAP; ++number) EXPECT_FALSE(lh::capability_name(number).empty()) << number;
+  EXPECT_EQ(lh::capability_name(CAP_LAST_CAP + 1), "");
   EXPECT_EQ(lh::capability_number("CAP_FOO"), std::nullopt);
   EXPECT_EQ(lh::capability_number("chown"), std::nullopt);
   EXPECT_EQ(lh::capability_name(13), "CAP_NET_RAW");

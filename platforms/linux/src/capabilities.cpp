@@ -1,5 +1,7 @@
 #include "litebox/linux/capabilities.hpp"
 
+#include "oci/known_values.hpp"
+
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -16,21 +18,8 @@
 namespace litebox::linux_host {
 namespace {
 
-// Index = capability number (linux/capability.h); the names are the spec's.
-constexpr std::array<std::string_view, 41> kCapabilityNames = {
-    "CAP_CHOWN",           "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-    "CAP_FSETID",          "CAP_KILL",           "CAP_SETGID",          "CAP_SETUID",
-    "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",       "CAP_NET_RAW",        "CAP_IPC_LOCK",        "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",      "CAP_SYS_RAWIO",      "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",       "CAP_SYS_ADMIN",      "CAP_SYS_BOOT",        "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",    "CAP_SYS_TIME",       "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
-    "CAP_LEASE",           "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",      "CAP_SYSLOG",          "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",   "CAP_AUDIT_READ",     "CAP_PERFMON",         "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-static_assert(kCapabilityNames.size() == CAP_LAST_CAP + 1, "one name per capability of the kernel headers");
+// The spec's names, listed by the oci model in capability-number order (index = number, linux/capability.h).
+const oci::known::Names kCapabilityNames = oci::known::capabilities();
 
 CapabilityMask bit(int number) { return CapabilityMask{1} << number; }
 

@@ -1,5 +1,7 @@
 #include "litebox/linux/seccomp_filter.hpp"
 
+#include "oci/known_values.hpp"
+
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -59,19 +61,11 @@ Expected<scmp_compare> compare_operator(const std::string& name) {
   return Error{EINVAL, "unknown seccomp operator \"" + name + "\""};
 }
 
-// The spec's architectures; libseccomp knows them by the lowercase suffix ("x86_64"), if at all.
-constexpr std::array<std::string_view, 23> kSpecArchitectures = {
-    "SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",       "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",  "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",    "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",   "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",      "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",   "SCMP_ARCH_PARISC64",  "SCMP_ARCH_RISCV64",   "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",     "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB",
-};
+// The spec's architectures (from the oci model); libseccomp knows them by the lowercase suffix ("x86_64"), if at all.
 
 Expected<std::uint32_t> architecture_token(const std::string& name) {
   bool known = false;
-  for (std::string_view spec_name : kSpecArchitectures) {
+  for (std::string_view spec_name : oci::known::seccomp_architectures()) {
     known = known || spec_name == name;
   }
   if (!known) {
