@@ -133,8 +133,8 @@ void skip_with_errno(benchmark::State& state, const char* what) {
 
 // ---- insert + close -------------------------------------------------------------------------------------------
 
-void fdcore_insert_close(benchmark::State& state) {
-  FdcoreProcess p;
+// insert+close on `p`'s table: a new raw value adopted at the lowest free number, then released.
+void insert_close_loop(benchmark::State& state, FdcoreProcess& p) {
   for (auto _ : state) {
     auto fd = p.process.open(p.raws.take(), dev_null_spec());
     if (!fd) {
@@ -143,6 +143,11 @@ void fdcore_insert_close(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(p.process.close(static_cast<std::uint32_t>(fd.value())));
   }
+}
+
+void fdcore_insert_close(benchmark::State& state) {
+  FdcoreProcess p;
+  insert_close_loop(state, p);
 }
 
 void kernel_open_close(benchmark::State& state) {
@@ -321,27 +326,13 @@ void kernel_fcntl_getfd_2threads(benchmark::State& state) {
 
 void fdcore_insert_close_16k(benchmark::State& state) {
   FdcoreProcess p(kLargeTableDescriptors, fdcore::abi::nr_open_default);
-  for (auto _ : state) {
-    auto fd = p.process.open(p.raws.take(), dev_null_spec());
-    if (!fd) {
-      state.SkipWithError("fdcore open failed");
-      break;
-    }
-    benchmark::DoNotOptimize(p.process.close(static_cast<std::uint32_t>(fd.value())));
-  }
+  insert_close_loop(state, p);
 }
 
 // fdcore alone at 1,000,000 open (the kernel's nr_open ceiling is 1,048,576; its side cannot run here).
 void fdcore_insert_close_1m(benchmark::State& state) {
   static FdcoreProcess p(1'000'000, fdcore::abi::nr_open_default);
-  for (auto _ : state) {
-    auto fd = p.process.open(p.raws.take(), dev_null_spec());
-    if (!fd) {
-      state.SkipWithError("fdcore open failed");
-      break;
-    }
-    benchmark::DoNotOptimize(p.process.close(static_cast<std::uint32_t>(fd.value())));
-  }
+  insert_close_loop(state, p);
 }
 
 void kernel_open_close_16k(benchmark::State& state) {
