@@ -48,9 +48,14 @@ void set_console_size(int master, const oci::Process& process) {
   ::ioctl(master, TIOCSWINSZ, &size);
 }
 
-ContainerStatus live_status(const std::filesystem::path& dir, const ContainerRecord& record) {
+// The recorded init still runs: the pid exists, is no zombie, and started when ours did (not a reused pid).
+bool init_alive(const ContainerRecord& record) {
   const auto start = process_start_time(record.init_pid);
-  if (!start || *start != record.init_start_time) return ContainerStatus::stopped;
+  return start && *start == record.init_start_time;
+}
+
+ContainerStatus live_status(const std::filesystem::path& dir, const ContainerRecord& record) {
+  if (!init_alive(record)) return ContainerStatus::stopped;
   if (std::filesystem::exists(dir / "exec.fifo")) return ContainerStatus::created;
   if (auto cgroup = Cgroup::open(record.cgroup_path)) {
     auto freezer = cgroup.value().freezer_state();
@@ -106,11 +111,6 @@ Error not_in_state(const Loaded& c, std::string_view what) {
                            std::string(to_string(c.status))};
 }
 
-bool alive(const ContainerRecord& r) {
-  const auto start = process_start_time(r.init_pid);
-  return start && *start == r.init_start_time;
-}
-
 }  // namespace
 
 Runtime::Runtime(RuntimeConfig config) : config_(std::move(config)) {}
@@ -152,7 +152,7 @@ Status Runtime::start(std::string_view id) {
       char byte;
       if (::read(fd, &byte, 1) == 1) break;
     }
-    if (!alive(c.value().record)) {
+    if (!detail::init_alive(c.value().record)) {
       return Error{ESRCH, "cannot start container \"" + std::string(id) + "\": its init exited"};
     }
   }
@@ -225,7 +225,7 @@ Status Runtime::remove(std::string_view id, bool force) {
     }
     ::kill(c.value().record.init_pid, SIGKILL);
     // Our own child (the shim, `run`): reap it; otherwise wait for whoever reaps it.
-    for (int i = 0; i < 500 && alive(c.value().record); ++i) {
+    for (int i = 0; i < 500 && detail::init_alive(c.value().record); ++i) {
       if (::waitpid(c.value().record.init_pid, nullptr, WNOHANG) <= 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }

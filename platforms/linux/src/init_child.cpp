@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "init_plan.hpp"
+#include "litebox/linux/devices.hpp"
 #include "litebox/linux/executable_lookup.hpp"
 #include "litebox/linux/seccomp_listener.hpp"
 #include "litebox/linux/hooks.hpp"
@@ -41,16 +42,14 @@ Expected<int> open_terminal(SyncChannel& sync, bool bind_console) {
   if (slave < 0) return Error::from_errno("open the terminal's slave");
   char name[128];
   if (::ptsname_r(master, name, sizeof name) != 0) return Error::from_errno("ptsname");
-  // /dev/console: a bind of the slave, as runc does, so programs that write to the console reach it.
-  if (!bind_console) {
-    if (auto st = sync.send(SyncType::console, 0, name, master); !st) return std::move(st).error();
-    ::close(master);
-    return slave;
-  }
-  const int console = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (console >= 0) ::close(console);
-  if (::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) != 0 && errno != ENOENT) {
-    return Error::from_errno(std::string("bind ") + name + " to /dev/console");
+  // /dev/console: a bind of the slave, as runc does, so programs that write to the console reach it. The
+  // root has already changed: "/" is the container's.
+  if (bind_console) {
+    const int root = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return Error::from_errno("open the container's root");
+    auto bound = mount_console(root, "/", name);
+    ::close(root);
+    if (!bound) return std::move(bound).error();
   }
   if (auto st = sync.send(SyncType::console, 0, name, master); !st) return std::move(st).error();
   ::close(master);
