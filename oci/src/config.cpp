@@ -9,14 +9,17 @@
 
 namespace oci {
 
-Result<Spec> parse_config(std::string_view json, const ParseLimits& limits) {
-  Result<Spec> result;
+namespace {
+
+template <typename T>
+Result<T> parse_document_as(std::string_view json, const ParseLimits& limits) {
+  Result<T> result;
   try {
     detail::ErrorSink sink(limits.max_errors);
     if (auto doc = detail::parse_document(json, limits, sink)) {
-      Spec spec;
-      detail::read(*doc, spec, "", sink);
-      if (sink.empty()) result.value = std::move(spec);
+      T value;
+      detail::read(*doc, value, "", sink);
+      if (sink.empty()) result.value = std::move(value);
     }
     result.errors = sink.take();
   } catch (const std::exception& e) {
@@ -24,6 +27,20 @@ Result<Spec> parse_config(std::string_view json, const ParseLimits& limits) {
     result.errors.push_back({"", std::string("could not be read: ") + e.what()});
   }
   return result;
+}
+
+}  // namespace
+
+Result<Spec> parse_config(std::string_view json, const ParseLimits& limits) {
+  return parse_document_as<Spec>(json, limits);
+}
+
+Result<Process> parse_process(std::string_view json, const ParseLimits& limits) {
+  return parse_document_as<Process>(json, limits);
+}
+
+Result<LinuxResources> parse_linux_resources(std::string_view json, const ParseLimits& limits) {
+  return parse_document_as<LinuxResources>(json, limits);
 }
 
 Result<Spec> load_config(std::string_view json, const ParseLimits& limits) {

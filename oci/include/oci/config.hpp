@@ -28,6 +28,11 @@ enum class JsonStyle {
 // debug log. Does not apply the spec's semantic rules: see validate() and load_config().
 Result<Spec> parse_config(std::string_view json, const ParseLimits& limits = {});
 
+// One section on its own, as containerd sends them to a shim (Exec's process, Update's resources): the
+// same type checks as in a whole document, pointers relative to the section.
+Result<Process> parse_process(std::string_view json, const ParseLimits& limits = {});
+Result<LinuxResources> parse_linux_resources(std::string_view json, const ParseLimits& limits = {});
+
 // parse_config() followed by validate(): the value is present only when both found no error.
 Result<Spec> load_config(std::string_view json, const ParseLimits& limits = {});
 

@@ -14,13 +14,13 @@
 #include "args.hpp"
 #include "cli.hpp"
 #include "oci/config.hpp"
+#include "litebox/linux/features.hpp"
 #include "oci/features.hpp"
 
 namespace litebox::cli {
 namespace lh = linux_host;
 
 namespace {
-
 
 // A file's text, or stdin's for "-".
 std::optional<std::string> read_input(const std::string& path) {
@@ -33,16 +33,6 @@ std::optional<std::string> read_input(const std::string& path) {
   if (!in) return std::nullopt;
   text << in.rdbuf();
   return text.str();
-}
-
-// The model parses whole documents: a section is read by wrapping it in one.
-std::optional<oci::Spec> parse_section(const std::string& member, const std::string& json, std::string& error) {
-  auto parsed = oci::parse_config("{\"ociVersion\":\"1.2.0\",\"" + member + "\":" + json + "}");
-  if (!parsed.ok()) {
-    error = oci::format_diagnostics(parsed.errors);
-    return std::nullopt;
-  }
-  return std::move(*parsed.value);
 }
 
 // "512m", "1g", "1048576": runc's units.RAMInBytes.
@@ -95,10 +85,9 @@ int cmd_exec(lh::Runtime& runtime, const std::vector<std::string>& args) {
   if (parsed->has("process")) {
     auto text = read_input(parsed->get("process"));
     if (!text) return fail("cannot read --process " + parsed->get("process"));
-    std::string error;
-    auto spec = parse_section("process", *text, error);
-    if (!spec) return fail("--process " + parsed->get("process") + ": " + error);
-    request.process = *spec->process;
+    auto process = oci::parse_process(*text);
+    if (!process.ok()) return fail("--process " + parsed->get("process") + ": " + oci::format_diagnostics(process.errors));
+    request.process = std::move(*process.value);
   } else {
     // runc's defaults: the container's own process, with the command and the flags' changes.
     request.process = config.value().process ? *config.value().process : oci::Process{};
@@ -196,10 +185,9 @@ int cmd_update(lh::Runtime& runtime, const std::vector<std::string>& args) {
   if (parsed->has("resources")) {
     auto text = read_input(parsed->get("resources"));
     if (!text) return fail("cannot read --resources " + parsed->get("resources"));
-    std::string error;
-    auto spec = parse_section("linux", "{\"resources\":" + *text + "}", error);
-    if (!spec) return fail("--resources: " + error);
-    resources = *spec->linux_config->resources;
+    auto parsed_resources = oci::parse_linux_resources(*text);
+    if (!parsed_resources.ok()) return fail("--resources: " + oci::format_diagnostics(parsed_resources.errors));
+    resources = std::move(*parsed_resources.value);
   }
   auto bytes_flag = [&](const char* name, std::optional<std::int64_t>& slot) -> bool {
     if (!parsed->has(name)) return true;
@@ -240,16 +228,7 @@ int cmd_update(lh::Runtime& runtime, const std::vector<std::string>& args) {
 }
 
 int cmd_features(lh::Runtime&, const std::vector<std::string>&) {
-  oci::PlatformSupport platform;
-  platform.is_linux = true;
-  platform.seccomp = true;
-  platform.seccomp_supported_flags = {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-                                      "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
-  platform.cgroup_v1 = true;
-  platform.cgroup_v2 = true;
-  platform.cgroup_systemd = true;  // the slice:prefix:name form of cgroupsPath
-  platform.annotations = {{"io.github.litebox.runtime.version", "0.1.0"}};
-  std::printf("%s\n", oci::to_json(oci::make_features(platform)).c_str());
+  std::printf("%s\n", oci::to_json(lh::runtime_features()).c_str());
   return 0;
 }
 

@@ -1,0 +1,73 @@
+// `delete`: containerd's clean-up when a shim cannot do it itself (it died, it never started, containerd
+// lost it across a restart). Works with no server running: kills what is left of the container, removes
+// its runtime state and cgroup, unmounts the rootfs, removes a socket nobody serves. stdout carries only
+// the DeleteResponse.
+#include <limits.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+#include <spdlog/spdlog.h>
+
+#include "commands/commands.hpp"
+#include "commands/shim_log.hpp"
+#include "litebox/linux/container.hpp"
+#include "shim_config.hpp"
+#include "shim_socket.hpp"
+#include "task.pb.h"
+#include "task/rootfs_mounts.hpp"
+#include "task/timestamps.hpp"
+
+namespace litebox::shim {
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+int delete_command(const ShimArgs& args) {
+  log_to_stderr(args.log_level, args.debug);
+  std::filesystem::path bundle = args.bundle;
+  if (bundle.empty()) {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) bundle = cwd;
+  }
+  std::string root = read_file(bundle / "litebox-runtime-root");
+  if (root.empty()) root = kDefaultRuntimeRoot;
+
+  linux_host::Runtime runtime(linux_host::RuntimeConfig{std::filesystem::path(root) / args.namespace_name});
+  std::uint32_t pid = 0;
+  if (!args.id.empty()) {
+    if (auto state = runtime.state(args.id)) {
+      pid = static_cast<std::uint32_t>(state.value().record.init_pid);
+      if (auto removed = runtime.remove(args.id, true); !removed) {
+        spdlog::warn("delete {}: {}", args.id, removed.error().message);
+      }
+    }
+  }
+  if (auto unmounted = unmount_rootfs(bundle / "rootfs"); !unmounted) spdlog::warn("{}", unmounted.error().message);
+  const std::string address = read_file(bundle / "address");
+  if (!address.empty()) {
+    const std::string path = socket_path_of(address);
+    if (!socket_is_served(path)) ::unlink(path.c_str());
+  }
+
+  containerd::task::v3::DeleteResponse response;
+  response.set_pid(pid);
+  response.set_exit_status(128 + SIGKILL);
+  set_timestamp(*response.mutable_exited_at(), std::chrono::system_clock::now());
+  std::string bytes;
+  response.SerializeToString(&bytes);
+  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace litebox::shim

@@ -1,0 +1,101 @@
+// `serve`: the long-lived shim. It reaps the containers' processes, serves the task service on the
+// listener `start` handed over as fd 3 (ttrpc, or gRPC through the module), publishes events, and exits when
+// Shutdown finds no task left.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include <spdlog/spdlog.h>
+
+#include "commands/commands.hpp"
+#include "commands/shim_log.hpp"
+#include "grpc_transport.hpp"
+#include "litebox/linux/container.hpp"
+#include "task/event_forwarder.hpp"
+#include "task/reaper.hpp"
+#include "task/task_service.hpp"
+#include "ttrpc/server.hpp"
+
+namespace litebox::shim {
+
+namespace {
+constexpr int kListenerFd = 3;
+}
+
+int serve_command(const ShimArgs& args) {
+  ::signal(SIGPIPE, SIG_IGN);  // a client that went away must not kill the shim
+  log_to_containerd_fifo(args.log_level, args.debug);
+  spdlog::info("serving {} in namespace {} on {} ({})", args.id, args.namespace_name, args.socket_path, args.transport);
+
+  Reaper reaper;
+  linux_host::Runtime runtime(linux_host::RuntimeConfig{std::filesystem::path(args.runtime_root) / args.namespace_name});
+  EventForwarderConfig event_config;
+  if (const char* ttrpc_address = std::getenv("TTRPC_ADDRESS")) event_config.ttrpc_address = ttrpc_address;
+  event_config.namespace_name = args.namespace_name;
+  event_config.publish_binary = args.publish_binary;
+  event_config.containerd_address = args.address;
+  event_config.runtime_guard = &reaper.runtime_guard();
+  EventForwarder events(event_config);
+
+  std::mutex exit_mutex;
+  std::condition_variable exit_requested;
+  bool exiting = false;
+  TaskServiceConfig service_config;
+  service_config.namespace_name = args.namespace_name;
+  service_config.request_exit = [&] {
+    std::lock_guard lock(exit_mutex);
+    exiting = true;
+    exit_requested.notify_all();
+  };
+  TaskService service(service_config, runtime, reaper, events);
+  if (!reaper.start([&service](pid_t pid, int status) { service.on_child_exit(pid, status); })) {
+    spdlog::error("cannot become the containers' reaper: {}", std::strerror(errno));
+    return 1;
+  }
+  ServiceRegistry registry;
+  service.register_methods(registry);
+
+  std::optional<ttrpc::Server> ttrpc_server;
+  std::optional<GrpcTransport> grpc_server;
+  if (args.transport == "grpc") {
+    auto loaded = GrpcTransport::load();
+    if (!loaded) {
+      spdlog::error("{}", loaded.error().message);
+      reaper.stop();
+      return 1;
+    }
+    grpc_server.emplace(std::move(loaded.value()));
+    if (auto serving = grpc_server->serve_fd(registry, kListenerFd); !serving) {
+      spdlog::error("gRPC: {}", serving.error().message);
+      reaper.stop();
+      return 1;
+    }
+  } else {
+    ttrpc_server.emplace(registry);
+    if (!ttrpc_server->serve_listener(kListenerFd)) {
+      spdlog::error("ttrpc: cannot serve the listener on fd {}", kListenerFd);
+      reaper.stop();
+      return 1;
+    }
+  }
+
+  {
+    std::unique_lock lock(exit_mutex);
+    exit_requested.wait(lock, [&] { return exiting; });
+  }
+  // The Shutdown call that asked for this is still answering: the servers let requests in flight finish.
+  if (ttrpc_server) ttrpc_server->shutdown();
+  if (grpc_server) grpc_server->shutdown(std::chrono::milliseconds(500), std::chrono::seconds(2));
+  events.flush(std::chrono::seconds(2));
+  ::unlink(args.socket_path.c_str());
+  reaper.stop();
+  spdlog::info("shim for {} exits", args.id);
+  return 0;
+}
+
+}  // namespace litebox::shim

@@ -1,0 +1,35 @@
+#include "commands/shim_log.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace litebox::shim {
+namespace {
+
+void configure(const std::string& level, bool debug) {
+  auto logger = spdlog::stderr_logger_mt("shim");
+  logger->set_pattern("time=\"%Y-%m-%dT%H:%M:%S.%f%z\" level=%l msg=\"%v\" runtime=io.containerd.litebox.v1 pid=%P");
+  spdlog::level::level_enum parsed = debug ? spdlog::level::debug : spdlog::level::info;
+  if (!level.empty()) parsed = spdlog::level::from_str(level);
+  logger->set_level(parsed);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace
+
+void log_to_stderr(const std::string& level, bool debug) { configure(level, debug); }
+
+void log_to_containerd_fifo(const std::string& level, bool debug) {
+  const int fd = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd >= 0) {
+    ::dup2(fd, 2);
+    ::close(fd);
+  }
+  configure(level, debug);
+}
+
+}  // namespace litebox::shim

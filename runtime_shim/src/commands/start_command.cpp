@@ -1,0 +1,158 @@
+// `start`: what containerd runs to get a shim. It must print only the address and exit, while the server
+// it leaves behind keeps nothing of containerd's stdout/stderr pipe open.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "commands/commands.hpp"
+#include "commands/shim_log.hpp"
+#include "oci/config.hpp"
+#include "shim_config.hpp"
+#include "shim_socket.hpp"
+
+namespace litebox::shim {
+namespace {
+
+constexpr std::size_t kMaxOptionsBytes = 1024 * 1024;
+// Annotations that put several containers into one shim (a pod), in runc's shim's order, plus our own.
+constexpr const char* kGroupAnnotations[] = {"io.containerd.litebox.v1.group", "io.containerd.runc.v2.group",
+                                             "io.kubernetes.cri.sandbox-id"};
+
+std::string read_stdin() {
+  std::string data;
+  char buffer[4096];
+  while (data.size() < kMaxOptionsBytes) {
+    const ssize_t n = ::read(0, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    data.append(buffer, static_cast<std::size_t>(n));
+  }
+  return data;
+}
+
+std::string group_of(const std::string& id) {
+  std::ifstream in("config.json");
+  if (!in) return id;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto spec = oci::parse_config(text);
+  if (!spec.value) return id;
+  for (const char* key : kGroupAnnotations) {
+    auto it = spec.value->annotations.find(key);
+    if (it != spec.value->annotations.end() && !it->second.empty()) return it->second;
+  }
+  return id;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "containerd-shim-litebox-v1 start: %s\n", message.c_str());
+  return 1;
+}
+
+std::string self_executable() {
+  char path[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+  if (n <= 0) return "/proc/self/exe";
+  return std::string(path, static_cast<std::size_t>(n));
+}
+
+// The server: a new session (containerd's signals to its process group stay with containerd), fd 3 the
+// listener, 0-2 on /dev/null until it opens the log FIFO.
+pid_t spawn_server(const ShimArgs& args, const ShimConfig& config, const std::string& socket_path, int listener) {
+  std::vector<std::string> words = {self_executable(), "-namespace", args.namespace_name, "-id", args.id,
+                                    "-address", args.address, "-publish-binary", args.publish_binary,
+                                    "-socket-path", socket_path, "-transport", config.transport,
+                                    "-runtime-root", config.runtime_root};
+  if (!config.log_level.empty()) {
+    words.push_back("-log-level");
+    words.push_back(config.log_level);
+  }
+  if (args.debug) words.push_back("-debug");
+  words.push_back("serve");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::setsid();
+  const int devnull = ::open("/dev/null", O_RDWR);
+  // Move the listener out of the way of 0-3 first.
+  const int l = ::fcntl(listener, F_DUPFD, 10);
+  if (devnull < 0 || l < 0) ::_exit(120);
+  ::dup2(devnull, 0);
+  ::dup2(devnull, 1);
+  ::dup2(devnull, 2);
+  ::dup2(l, 3);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
+int start_command(const ShimArgs& args) {
+  const std::string input = read_stdin();
+  if (args.id.empty()) return fail("-id is required");
+  if (args.namespace_name.empty()) return fail("-namespace is required");
+  auto config = config_from_start_input(input);
+  if (!config) return fail(config.error().message);
+
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return fail("getcwd: " + std::string(std::strerror(errno)));
+  const std::filesystem::path bundle = cwd;
+
+  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(args.id));
+  const std::string address = socket_address(path);
+  const bool grpc = config.value().transport == "grpc";
+  auto print_address = [&] {
+    if (grpc) {
+      std::printf("{\"version\":3,\"address\":\"%s\",\"protocol\":\"grpc\"}", address.c_str());
+    } else {
+      std::printf("%s", address.c_str());
+    }
+    std::fflush(stdout);
+  };
+  // The runtime root the server uses, for `delete` (which gets no options) to find the container.
+  {
+    std::ofstream root_file(bundle / "litebox-runtime-root", std::ios::trunc);
+    root_file << config.value().runtime_root;
+  }
+
+  if (std::filesystem::exists(path)) {
+    if (socket_is_served(path)) {
+      // Another container of the same group: its shim serves this one too.
+      if (auto written = write_address_file(bundle, address); !written) return fail(written.error().message);
+      print_address();
+      return 0;
+    }
+    ::unlink(path.c_str());  // left by a shim that died
+  }
+
+  // Both transports serve the listener bound here: mode 0600 from the start, and containerd can dial as soon
+  // as the address is printed.
+  auto bound = listen_on(path);
+  if (!bound) return fail(bound.error().message);
+  const pid_t server = spawn_server(args, config.value(), path, bound.value());
+  ::close(bound.value());
+  if (server < 0) {
+    ::unlink(path.c_str());
+    return fail("fork: " + std::string(std::strerror(errno)));
+  }
+  if (auto written = write_address_file(bundle, address); !written) {
+    ::kill(server, SIGKILL);
+    ::unlink(path.c_str());
+    return fail(written.error().message);
+  }
+  print_address();
+  return 0;
+}
+
+}  // namespace litebox::shim

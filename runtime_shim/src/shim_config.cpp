@@ -1,0 +1,67 @@
+#include "shim_config.hpp"
+
+#include <fstream>
+#include <iterator>
+
+#include <boost/json.hpp>
+
+#include "options.pb.h"
+#include "wire.pb.h"
+
+namespace litebox::shim {
+
+linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json) {
+  if (json.size() > 64 * 1024) return linux_host::Error{EINVAL, "runtime options: larger than 64 KiB"};
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(json, ec);
+  if (ec) return linux_host::Error{EINVAL, "runtime options: not JSON: " + ec.message()};
+  if (!doc.is_object()) return linux_host::Error{EINVAL, "runtime options: must be a JSON object"};
+  ShimConfig config;
+  for (const auto& [key, value] : doc.as_object()) {
+    if (!value.is_string()) return linux_host::Error{EINVAL, "runtime options: \"" + std::string(key) + "\" must be a string"};
+    const std::string text(value.as_string());
+    if (key == "transport") {
+      if (text != "ttrpc" && text != "grpc") {
+        return linux_host::Error{EINVAL, "runtime options: transport must be \"ttrpc\" or \"grpc\", got \"" + text + "\""};
+      }
+      config.transport = text;
+    } else if (key == "log_level") {
+      if (text != "trace" && text != "debug" && text != "info" && text != "warn" && text != "error") {
+        return linux_host::Error{EINVAL, "runtime options: log_level must be trace, debug, info, warn or error, got \"" + text + "\""};
+      }
+      config.log_level = text;
+    } else if (key == "runtime_root") {
+      if (text.empty() || text.front() != '/') {
+        return linux_host::Error{EINVAL, "runtime options: runtime_root must be an absolute path"};
+      }
+      config.runtime_root = text;
+    } else {
+      return linux_host::Error{EINVAL, "runtime options: unknown option \"" + std::string(key) + "\""};
+    }
+  }
+  return config;
+}
+
+linux_host::Expected<ShimConfig> config_from_start_input(std::string_view stdin_bytes) {
+  if (stdin_bytes.empty()) return ShimConfig{};
+  litebox::wire::Any any;
+  if (!any.ParseFromArray(stdin_bytes.data(), static_cast<int>(stdin_bytes.size())) ||
+      any.type_url().find("runtimeoptions") == std::string::npos) {
+    // Another runtime's options (containerd.runc.v1.Options from a shared config) or BootstrapParams.
+    return ShimConfig{};
+  }
+  litebox::shim::options::RuntimeOptions options;
+  if (!options.ParseFromString(any.value())) {
+    return linux_host::Error{EINVAL, "runtime options: malformed runtimeoptions.v1.Options"};
+  }
+  if (!options.config_body().empty()) return parse_shim_config(options.config_body());
+  if (options.config_path().empty()) return ShimConfig{};
+  std::ifstream in(options.config_path());
+  if (!in) return linux_host::Error::from_errno("runtime options: open " + options.config_path());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto config = parse_shim_config(text);
+  if (!config) return linux_host::Error{EINVAL, config.error().message + " (in " + options.config_path() + ")"};
+  return config;
+}
+
+}  // namespace litebox::shim

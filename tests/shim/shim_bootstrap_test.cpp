@@ -1,0 +1,135 @@
+// The shim's bootstrap pieces: containerd's command line, the runtime options on start's stdin, the socket
+// name and the address file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "options.pb.h"
+#include "shim_args.hpp"
+#include "shim_config.hpp"
+#include "shim_socket.hpp"
+#include "wire.pb.h"
+
+namespace litebox::shim {
+namespace {
+
+TEST(ShimArgs, ParsesContainerdStartCommandLine) {
+  auto parsed = parse_shim_args({"containerd-shim-litebox-v1", "-namespace", "k8s.io", "-address",
+                                 "/run/containerd/containerd.sock", "-publish-binary", "/usr/bin/containerd", "-id",
+                                 "abc", "-debug", "start"});
+  ASSERT_TRUE(parsed.args) << parsed.error;
+  EXPECT_EQ(parsed.args->namespace_name, "k8s.io");
+  EXPECT_EQ(parsed.args->address, "/run/containerd/containerd.sock");
+  EXPECT_EQ(parsed.args->publish_binary, "/usr/bin/containerd");
+  EXPECT_EQ(parsed.args->id, "abc");
+  EXPECT_TRUE(parsed.args->debug);
+  EXPECT_EQ(parsed.args->action, "start");
+}
+
+TEST(ShimArgs, AcceptsGoFlagForms) {
+  auto parsed = parse_shim_args({"shim", "--namespace=default", "-id=x", "-bundle", "/b", "-debug=false",
+                                 "-some-new-flag=1", "delete"});
+  ASSERT_TRUE(parsed.args) << parsed.error;
+  EXPECT_EQ(parsed.args->namespace_name, "default");
+  EXPECT_EQ(parsed.args->id, "x");
+  EXPECT_EQ(parsed.args->bundle, "/b");
+  EXPECT_FALSE(parsed.args->debug);
+  EXPECT_EQ(parsed.args->action, "delete");
+  EXPECT_TRUE(parse_shim_args({"shim", "-v"}).args->version);
+  EXPECT_TRUE(parse_shim_args({"shim", "-info"}).args->info);
+}
+
+TEST(ShimArgs, RejectsMissingValueAndSecondAction) {
+  EXPECT_FALSE(parse_shim_args({"shim", "-id"}).args);
+  EXPECT_FALSE(parse_shim_args({"shim", "start", "delete"}).args);
+}
+
+std::string runtime_options_any(const std::string& path, const std::string& body) {
+  options::RuntimeOptions options;
+  options.set_type_url("runtimeoptions.v1.Options");
+  options.set_config_path(path);
+  options.set_config_body(body);
+  litebox::wire::Any any;
+  any.set_type_url("runtimeoptions.v1.Options");
+  options.SerializeToString(any.mutable_value());
+  std::string bytes;
+  any.SerializeToString(&bytes);
+  return bytes;
+}
+
+TEST(ShimConfig, EmptyInputMeansDefaults) {
+  auto config = config_from_start_input("");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config.value().transport, "ttrpc");
+  EXPECT_EQ(config.value().runtime_root, kDefaultRuntimeRoot);
+}
+
+TEST(ShimConfig, ReadsTheFileNamedByRuntimeOptions) {
+  const auto path = std::filesystem::temp_directory_path() / ("shim-config-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << R"({"transport": "grpc", "log_level": "debug", "runtime_root": "/run/x"})";
+  auto config = config_from_start_input(runtime_options_any(path, ""));
+  std::filesystem::remove(path);
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config.value().transport, "grpc");
+  EXPECT_EQ(config.value().log_level, "debug");
+  EXPECT_EQ(config.value().runtime_root, "/run/x");
+}
+
+TEST(ShimConfig, ConfigBodyWinsAndErrorsAreClear) {
+  auto config = config_from_start_input(runtime_options_any("/nonexistent", R"({"transport": "ttrpc"})"));
+  ASSERT_TRUE(config) << config.error().message;
+  auto missing = config_from_start_input(runtime_options_any("/nonexistent/litebox.json", ""));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("/nonexistent/litebox.json"), std::string::npos);
+  auto typo = parse_shim_config(R"({"transprot": "grpc"})");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("unknown option \"transprot\""), std::string::npos);
+  EXPECT_FALSE(parse_shim_config(R"({"transport": "http"})"));
+  EXPECT_FALSE(parse_shim_config(R"({"runtime_root": "relative"})"));
+  EXPECT_FALSE(parse_shim_config("[1,2"));
+}
+
+TEST(ShimConfig, OtherRuntimesOptionsAndGarbageAreIgnoredNotFatal) {
+  litebox::wire::Any any;
+  any.set_type_url("containerd.runc.v1.Options");
+  any.set_value("\x0a\x03" "abc");
+  std::string bytes;
+  any.SerializeToString(&bytes);
+  EXPECT_TRUE(config_from_start_input(bytes));
+  EXPECT_TRUE(config_from_start_input(std::string("\xff\xff\xff\xff", 4)));
+}
+
+TEST(ShimSocket, StableShortDistinctPaths) {
+  const auto a = shim_socket_path("/run/containerd/containerd.sock", "default", "c1");
+  EXPECT_EQ(a, shim_socket_path("/run/containerd/containerd.sock", "default", "c1"));
+  EXPECT_NE(a, shim_socket_path("/run/containerd/containerd.sock", "default", "c2"));
+  EXPECT_NE(a, shim_socket_path("/run/containerd/containerd.sock", "k8s.io", "c1"));
+  EXPECT_EQ(a.rfind("/run/containerd/s/", 0), 0u);
+  EXPECT_LT(a.size(), 108u);
+  EXPECT_EQ(socket_path_of(socket_address(a)), a);
+}
+
+TEST(ShimSocket, ListensWithMode0600AndWritesTheAddressFile) {
+  const auto dir = std::filesystem::temp_directory_path() / ("shim-socket-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "s" / "sock").string();
+  auto fd = listen_on(path);
+  ASSERT_TRUE(fd) << fd.error().message;
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  EXPECT_TRUE(socket_is_served(path));
+  ::close(fd.value());
+  EXPECT_FALSE(socket_is_served(path));
+  ASSERT_TRUE(write_address_file(dir, socket_address(path)));
+  std::ifstream in(dir / "address");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "unix://" + path);
+  EXPECT_FALSE(listen_on(std::string(200, 'x')));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace litebox::shim
