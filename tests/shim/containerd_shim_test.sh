@@ -20,6 +20,7 @@ scratch=$2
 runtime=${3:-io.containerd.litebox.v1}
 only=${CONTAINERD_SHIM_TEST_ONLY:-}
 budget=${CONTAINERD_SHIM_TEST_BUDGET:-210}
+budget_end=$((SECONDS + budget))
 
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (containerd, namespaces, mounts and cgroups)"
@@ -53,8 +54,10 @@ all_ids=()
 declare -A socket_of=()      # shim socket paths seen (from the bundles' address files)
 
 # ---------------------------------------------------------------------------------------------- helpers
-CT() {  # ctr against our containerd; stdin from /dev/null unless the caller redirects (ctr forwards stdin)
-  timeout -k 5 "${ctr_timeout:-30}" ctr --address "$sock" "$@"
+CT() {  # ctr against our containerd, at most 30 s (5 s once over the time budget); ctr forwards its stdin
+  local t=${ctr_timeout:-30}
+  [ "$SECONDS" -lt "$budget_end" ] || t=5
+  timeout -k 5 "$t" ctr --address "$sock" "$@"
 }
 start_containerd() {
   (cd "$work" && PATH="$shim_dir:$PATH" exec containerd --config "$work/config.toml") >>"$work/containerd.log" 2>&1 &
@@ -123,20 +126,17 @@ note_running() {  # remember the shim's socket of each container, from the addre
 }
 status_of() { CT task ls </dev/null 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'; }
 pid_of() { CT task ls </dev/null 2>/dev/null | awk -v id="$1" '$1 == id {print $2}'; }
+is_status() { [ "$(status_of "$1")" = "$2" ]; }
 wait_status() {  # wait_status ID STATUS [SECONDS]; STATUS "" = the task is gone
-  local i
-  for i in $(seq 1 $((${3:-10} * 10))); do
-    [ "$(status_of "$1")" = "$2" ] && return 0
-    sleep 0.1
-  done
-  [ "$(status_of "$1")" = "$2" ]
+  wait_until "${3:-10}" is_status "$1" "$2"
 }
-wait_until() {  # wait_until SECONDS COMMAND...: poll every 0.1 s
-  local n=$(($1 * 10)) i
+wait_until() {  # wait_until SECONDS COMMAND...: poll every 0.1 s until it succeeds or the time is up
+  local end=$((SECONDS + $1))
   shift
-  for i in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+  while [ "$SECONDS" -lt "$end" ]; do "$@" && return 0; sleep 0.1; done
   "$@"
 }
+running_or_ended() { is_status "$1" RUNNING || ! kill -0 "$2" 2>/dev/null; }  # ID PID-of-ctr-run
 no_shim_for() { [ -z "$(our_shims "$1")" ]; }
 no_shims() { [ -z "$(our_shims)" ]; }
 proc_alive() {  # proc_alive PID STARTTIME: that very process still exists and is not a zombie
@@ -222,6 +222,12 @@ echo "# containerd $(containerd --version | awk '{print $3}') on $sock, state in
 # ctr gives a --rootfs container no environment (an image would bring PATH): set PATH like an image does.
 run_opts=(--runtime "$runtime" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --rootfs)
 # then the rootfs dir, the container id, the command
+ctq() {  # ctq ARGS...: a ctr command expected to succeed; on failure its stderr goes to the diagnostics
+  CT "$@" </dev/null >"$tdir/ctq.out" 2>"$tdir/ctq.err" && return 0
+  bad "ctr $* failed (exit code $?)"
+  show stderr "$tdir/ctq.err"
+  return 1
+}
 run_d() {  # run_d ID CMD...: a detached container (ctr run -d)
   local id=$1
   shift
@@ -251,7 +257,7 @@ show() {  # show LABEL FILE: the first lines of a file in the diagnostics
 run_test() {  # run_test NAME FUNCTION
   if [ -n "$only" ] && ! [[ $2 =~ $only ]]; then return; fi
   n=$((n + 1))
-  if [ $(($(date +%s) - started_at)) -ge "$budget" ]; then
+  if [ "$SECONDS" -ge "$budget_end" ]; then
     echo "not ok $n - $1 # not run: over the time budget of $budget s"
     failed=$((failed + 1))
     failed_names+=("$1 (not run)")
@@ -307,8 +313,9 @@ test_exit_137_kill() {
   new_id id killed
   CT run --rm "${run_opts[@]}" "$rootfs" "$id" sleep 300 </dev/null >"$tdir/out" 2>"$tdir/err" &
   p=$!
-  wait_status "$id" RUNNING 20 || bad "task never RUNNING (status [$(status_of "$id")])"
-  CT task kill -s KILL "$id" </dev/null || bad "ctr task kill -s KILL failed"
+  wait_until 20 running_or_ended "$id" "$p"
+  is_status "$id" RUNNING || bad "task never RUNNING (status [$(status_of "$id")])"
+  CT task kill -s KILL "$id" </dev/null 2>"$tdir/kill.err" || { bad "ctr task kill -s KILL failed"; show stderr "$tdir/kill.err"; }
   wait "$p"
   expect_eq "exit code of ctr run after ctr task kill -s KILL" 137 "$?" || show stderr "$tdir/err"
   expect_eq "container left after --rm" "" "$(CT c ls -q </dev/null | grep -x "$id")"
@@ -322,9 +329,10 @@ test_kill_term() {
   CT run --rm "${run_opts[@]}" "$rootfs" "$id" \
     sh -c 'trap "echo got TERM; exit 42" TERM; echo ready; sleep 300 & wait' </dev/null >"$tdir/out" 2>"$tdir/err" &
   p=$!
-  wait_status "$id" RUNNING 20 || bad "task never RUNNING (status [$(status_of "$id")])"
-  wait_until 10 grep -q ready "$tdir/out" || bad "container did not print ready"
-  CT task kill "$id" </dev/null || bad "ctr task kill (SIGTERM) failed"
+  wait_until 20 running_or_ended "$id" "$p"
+  is_status "$id" RUNNING || bad "task never RUNNING (status [$(status_of "$id")])"
+  kill -0 "$p" 2>/dev/null && { wait_until 10 grep -q ready "$tdir/out" || bad "container did not print ready"; }
+  CT task kill "$id" </dev/null 2>"$tdir/kill.err" || { bad "ctr task kill (SIGTERM) failed"; show stderr "$tdir/kill.err"; }
   wait "$p"
   expect_eq "exit code after SIGTERM (the trap's exit 42)" 42 "$?" || show stderr "$tdir/err"
   expect_eq "output" "ready
@@ -341,7 +349,7 @@ test_kill_all() {
   count_ps() { [ "$(CT task ps "$1" </dev/null 2>/dev/null | tail -n +2 | grep -c .)" = "$2" ]; }
   wait_until 10 count_ps "$id" 2 || bad "ctr task ps: expected 2 processes (init and exec), got
 $(CT task ps "$id" </dev/null 2>&1)"
-  CT task kill -a -s KILL "$id" </dev/null || bad "ctr task kill --all -s KILL failed"
+  ctq task kill -a -s KILL "$id"
   wait "$p"
   code=$?
   expect_eq "exit code of the exec killed by kill --all" 137 "$code" || show "exec stderr" "$tdir/exec.err"
@@ -384,14 +392,16 @@ test_stdin() {
   # once the task is created (its EOF callback is set after NewTask returns; an EOF before is lost and the
   # container waits forever, whatever the shim), so the pipe is held open until the task is RUNNING.
   local id id2 out
+  running_or_done() { is_status "$1" RUNNING || [ -e "$tdir/$1.done" ]; }
   new_id id stdin
-  out=$({ echo hi; wait_status "$id" RUNNING 20; } | CT run --rm "${run_opts[@]}" "$rootfs" "$id" cat 2>"$tdir/err")
+  out=$({ echo hi; wait_until 20 running_or_done "$id"; } |
+    { CT run --rm "${run_opts[@]}" "$rootfs" "$id" cat 2>"$tdir/err"; rc=$?; touch "$tdir/$id.done"; exit $rc; })
   expect_eq "exit code of echo hi | ctr run --rm ... cat" 0 "$?" || show stderr "$tdir/err"
   expect_eq "output" hi "$out"
   # 4 MiB in, and EOF reaches the container (sha256sum only prints after it).
   new_id id2 stdin4m
-  out=$({ cat "$work/stdin.bin"; wait_status "$id2" RUNNING 20; } |
-    CT run --rm "${run_opts[@]}" "$rootfs" "$id2" sha256sum 2>"$tdir/err")
+  out=$({ cat "$work/stdin.bin"; wait_until 20 running_or_done "$id2"; } |
+    { CT run --rm "${run_opts[@]}" "$rootfs" "$id2" sha256sum 2>"$tdir/err"; rc=$?; touch "$tdir/$id2.done"; exit $rc; })
   expect_eq "exit code of ctr run --rm ... sha256sum < 4 MiB" 0 "$?" || show stderr "$tdir/err"
   expect_eq "sha256 seen inside" "$stdin_sum  -" "$out"
 }
@@ -427,7 +437,7 @@ timeout --foreground -k 5 60 ctr --address "$sock" run -t --rm ${run_opts[*]} "$
 p=\$!
 i=0
 until ctr --address "$sock" task exec --exec-id poll\$i "$id" test -e /tmp/$id.sized </dev/null >/dev/null 2>&1; do
-  i=\$((i+1)); [ \$i -lt 100 ] || break; sleep 0.1
+  i=\$((i+1)); [ \$i -lt 100 ] && kill -0 \$p 2>/dev/null || break; sleep 0.1
 done
 stty rows 50 cols 120
 kill -WINCH \$p
@@ -479,7 +489,9 @@ test_exec() {
   expect_eq "exec exit code" 7 "$code"
   expect_eq "exec stdout" exec-ok "$out"
   expect_eq "exec stderr" exec-err "$(cat "$tdir/err")"
-  out=$(printf 'via-stdin' | CT task exec --exec-id e2 "$id" cat 2>"$tdir/err")
+  # stdin of an exec, and its EOF (ctr: CloseIO with the exec id) ends cat.
+  out=$(printf 'via-stdin' | ctr_timeout=15 CT task exec --exec-id e2 "$id" cat 2>"$tdir/err")
+  expect_eq "exit code of printf via-stdin | ctr task exec ... cat (124: EOF never reached cat)" 0 "$?"
   expect_eq "exec stdin (printf via-stdin | ctr task exec ... cat)" via-stdin "$out"
   # Five at once on the same container, each its own exec id, output and exit code.
   for i in 1 2 3 4 5; do
@@ -498,7 +510,7 @@ test_exec() {
   local pv=$!
   count_ps() { [ "$(CT task ps "$1" </dev/null 2>/dev/null | tail -n +2 | grep -c .)" = "$2" ]; }
   wait_until 10 count_ps "$id" 2 || bad "ctr task ps: expected 2 processes with the exec running"
-  CT task kill --exec-id victim -s TERM "$id" </dev/null || bad "ctr task kill --exec-id victim failed"
+  ctq task kill --exec-id victim -s TERM "$id"
   wait "$pv"
   expect_eq "exit code of an exec killed by SIGTERM" 143 "$?"
   expect_eq "status of the init after the exec died" RUNNING "$(status_of "$id")"
@@ -534,9 +546,9 @@ test_pause_resume() {
   local id out
   new_id id pause
   run_d "$id" sleep 300 || return
-  CT task pause "$id" </dev/null || bad "ctr task pause failed"
+  ctq task pause "$id"
   expect_eq "status after pause" PAUSED "$(status_of "$id")"
-  CT task resume "$id" </dev/null || bad "ctr task resume failed"
+  ctq task resume "$id"
   expect_eq "status after resume" RUNNING "$(status_of "$id")"
   out=$(CT task exec --exec-id after "$id" echo alive </dev/null 2>&1)
   expect_eq "exec after resume" alive "$out"
@@ -580,7 +592,7 @@ test_containerd_restart() {
   CT task rm "$id2" </dev/null >"$tdir/rm2.out" 2>&1 || { bad "ctr task rm (exited meanwhile) failed"; show output "$tdir/rm2.out"; }
   grep -q "exit with non-zero exit code 6" "$tdir/rm2.out" \
     || { bad "exit code 6 of the container that exited meanwhile not reported"; show "ctr task rm" "$tdir/rm2.out"; }
-  CT task kill -s KILL "$id" </dev/null || bad "ctr task kill after restart failed"
+  ctq task kill -s KILL "$id"
   wait_status "$id" STOPPED 10 || bad "not STOPPED after kill (status [$(status_of "$id")])"
   CT task rm "$id" </dev/null >/dev/null 2>"$tdir/rm.err" || { bad "ctr task rm failed"; show stderr "$tdir/rm.err"; }
   CT c rm "$id" "$id2" </dev/null || bad "ctr c rm failed"
@@ -646,7 +658,9 @@ test_parallel_20() {
   done
   running() { [ "$(CT task ls </dev/null 2>/dev/null | grep -cE "^s$tag-par[0-9]+ +[0-9]+ +RUNNING")" = 20 ]; }
   wait_until 10 running
-  expect_eq "containers RUNNING" 20 "$(CT task ls </dev/null 2>/dev/null | grep -cE "^s$tag-par[0-9]+ +[0-9]+ +RUNNING")"
+  i=$(CT task ls </dev/null 2>/dev/null | grep -cE "^s$tag-par[0-9]+ +[0-9]+ +RUNNING")
+  expect_eq "containers RUNNING" 20 "$i"
+  [ "$i" -gt 0 ] || return
   note_running "${ids[@]}"
   for id in "${ids[@]}"; do has_cgroup "$id" || missing+=" $id"; done
   expect_eq "containers without a cgroup at /$ns/<id> while running" "" "${missing# }"

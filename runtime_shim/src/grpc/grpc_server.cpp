@@ -125,11 +125,6 @@ class HandlerThreads : public std::enable_shared_from_this<HandlerThreads> {
     return left;
   }
 
-  std::size_t running() {
-    std::lock_guard lock(mu_);
-    return running_.size();
-  }
-
  private:
   void finished(std::uint64_t id) {
     std::lock_guard lock(mu_);
@@ -639,6 +634,8 @@ constexpr LiteboxGrpcTransportApi kApi{
 
 }  // namespace
 }  // namespace litebox::shim::grpc_module
+
+static_assert(std::string_view(kLiteboxGrpcEntryPoint) == "litebox_shim_grpc_transport_v1");
 
 extern "C" __attribute__((visibility("default"))) const LiteboxGrpcTransportApi* litebox_shim_grpc_transport_v1() {
   return &litebox::shim::grpc_module::kApi;

@@ -26,6 +26,7 @@ struct TaskProcess {
   std::unique_ptr<ProcessIo> io;
   pid_t pid = 0;
   containerd::types::TaskStatus status = containerd::types::CREATED;
+  bool stdin_closed = false;  // CloseIO{stdin} came (an exec's may come before its Start opened the I/O)
   bool reaped = false;  // waitpid reported it; its exit is being finished (I/O drained, event published)
   std::uint32_t exit_status = 0;
   std::chrono::system_clock::time_point exited_at{};

@@ -221,6 +221,7 @@ RpcStatus TaskService::start_exec(const std::shared_ptr<TaskContainer>& containe
     io.value()->attach(started.value().console_master);
     std::lock_guard lock(mutex_);
     process->io = std::move(io.value());
+    if (process->stdin_closed) process->io->close_stdin();
     process->pid = started.value().pid;
     process->status = types::RUNNING;
     by_pid_[process->pid] = process;

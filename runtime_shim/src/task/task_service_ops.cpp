@@ -130,7 +130,10 @@ RpcStatus TaskService::close_io(const taskapi::CloseIORequest& request, litebox:
   std::shared_ptr<TaskContainer> container;
   std::shared_ptr<TaskProcess> process;
   if (auto found = find(request.id(), request.exec_id(), container, process); !found.ok()) return found;
-  if (request.stdin() && process->io) process->io->close_stdin();
+  if (request.stdin()) {
+    process->stdin_closed = true;
+    if (process->io) process->io->close_stdin();
+  }
   return {};
 }
 

@@ -36,6 +36,19 @@ using Clock = std::chrono::steady_clock;
 struct Worker {
   std::thread thread;
   bool done = false;
+  bool detached = false;  // abandoned by shutdown: counted in Detached until its thread ends
+};
+
+// Handlers abandoned by any server's shutdown that still run, so a process can wait for them before it exits.
+struct Detached {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t running = 0;
+
+  static Detached& get() {
+    static Detached* d = new Detached;  // never destroyed: detached threads may outlive static destruction
+    return *d;
+  }
 };
 
 // One accepted connection. The fd is closed by whoever finishes last: the reader (end of stream or shutdown)
@@ -117,7 +130,8 @@ std::optional<Clock::time_point> deadline_from(std::int64_t timeout_nano) {
   return now + std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(timeout_nano));
 }
 
-void worker_main(std::shared_ptr<Connection> c, std::list<Worker>::iterator self, std::uint32_t stream,
+// Returns whether the worker was detached (its arguments are gone when this returns).
+bool worker_body(std::shared_ptr<Connection> c, std::list<Worker>::iterator self, std::uint32_t stream,
                  UnaryHandler handler, CallContext ctx, std::string payload) {
   RpcStatus status;
   std::string out;
@@ -139,6 +153,16 @@ void worker_main(std::shared_ptr<Connection> c, std::list<Worker>::iterator self
   c->active.erase(stream);
   c->close_if_idle_locked();
   c->cv.notify_all();
+  return self->detached;
+}
+
+void worker_main(std::shared_ptr<Connection> c, std::list<Worker>::iterator self, std::uint32_t stream,
+                 UnaryHandler handler, CallContext ctx, std::string payload) {
+  if (!worker_body(std::move(c), self, stream, std::move(handler), std::move(ctx), std::move(payload))) return;
+  Detached& d = Detached::get();
+  std::lock_guard lock(d.mu);
+  --d.running;
+  d.cv.notify_all();
 }
 
 }  // namespace
@@ -416,6 +440,12 @@ bool Server::serve_listener(int listen_fd) {
 
 bool Server::serve_connection(int fd) { return state_->add_connection(fd); }
 
+bool Server::wait_detached(std::chrono::milliseconds limit) {
+  Detached& d = Detached::get();
+  std::unique_lock lock(d.mu);
+  return d.cv.wait_for(lock, limit, [&d] { return d.running == 0; });
+}
+
 std::size_t Server::connection_count() const {
   State& s = *state_;
   std::lock_guard lock(s.mu);
@@ -468,6 +498,12 @@ bool Server::shutdown() {
     for (auto& w : e.conn->workers) {
       if (w.thread.joinable()) {
         all_done = false;
+        {
+          Detached& d = Detached::get();
+          std::lock_guard dlock(d.mu);
+          ++d.running;
+        }
+        w.detached = true;
         w.thread.detach();
       }
     }

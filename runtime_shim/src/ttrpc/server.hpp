@@ -51,11 +51,16 @@ class Server {
 
   // Stops accepting and reading, waits up to shutdown_grace for the requests in flight to finish and answer,
   // then closes every connection and joins every thread. A handler still running after that is left to finish
-  // on its own (its thread detached, its response dropped): returns false then, true otherwise. Idempotent.
+  // on its own (its thread detached, its response dropped; see wait_detached): returns false then, true
+  // otherwise. Idempotent.
   bool shutdown();
 
   // Connections being served (readers running or requests in flight).
   std::size_t connection_count() const;
+
+  // Waits up to `limit` for the handlers that any server's shutdown() abandoned to return (e.g. before the
+  // process exits). True when none is left running.
+  static bool wait_detached(std::chrono::milliseconds limit);
 
  private:
   struct State;
