@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +18,16 @@ void configure(const std::string& level, bool debug) {
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  // protobuf reports some parse failures of hostile input (invalid UTF-8 in a string field) on stderr by
+  // itself; the call already fails with INVALID_ARGUMENT, so its line belongs in the debug log.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+                                     const std::string& message) {
+    if (level >= google::protobuf::LOGLEVEL_FATAL) {
+      spdlog::critical("protobuf {}:{}: {}", file, line, message);
+    } else {
+      spdlog::debug("protobuf {}:{}: {}", file, line, message);
+    }
+  });
 }
 
 }  // namespace
