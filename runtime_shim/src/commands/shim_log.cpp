@@ -20,9 +20,9 @@ void configure(const std::string& level, bool debug) {
   spdlog::set_default_logger(logger);
   // protobuf reports some parse failures of hostile input (invalid UTF-8 in a string field) on stderr by
   // itself; the call already fails with INVALID_ARGUMENT, so its line belongs in the debug log.
-  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel severity, const char* file, int line,
                                      const std::string& message) {
-    if (level >= google::protobuf::LOGLEVEL_FATAL) {
+    if (severity >= google::protobuf::LOGLEVEL_FATAL) {
       spdlog::critical("protobuf {}:{}: {}", file, line, message);
     } else {
       spdlog::debug("protobuf {}:{}: {}", file, line, message);

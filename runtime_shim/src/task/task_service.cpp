@@ -287,7 +287,11 @@ RpcStatus TaskService::state(const taskapi::StateRequest& request, taskapi::Stat
   response.set_stderr(process->stdio.stderr_path);
   response.set_terminal(process->stdio.terminal);
   response.set_exit_status(process->exit_status);
-  set_timestamp(*response.mutable_exited_at(), process->status == types::STOPPED ? process->exited_at : never());
+  if (process->status == types::STOPPED) {
+    set_timestamp(*response.mutable_exited_at(), process->exited_at);
+  } else {
+    set_never(*response.mutable_exited_at());
+  }
   response.set_exec_id(process->exec_id);
   return {};
 }
@@ -318,7 +322,11 @@ RpcStatus TaskService::remove(const taskapi::DeleteRequest& request, taskapi::De
       if (process->pid != 0) by_pid_.erase(process->pid);
       response.set_pid(static_cast<std::uint32_t>(process->pid));
       response.set_exit_status(process->exit_status);
-      set_timestamp(*response.mutable_exited_at(), process->status == types::STOPPED ? process->exited_at : never());
+      if (process->status == types::STOPPED) {
+    set_timestamp(*response.mutable_exited_at(), process->exited_at);
+  } else {
+    set_never(*response.mutable_exited_at());
+  }
       return {};
     }
     if (process->status == types::RUNNING || (process->reaped && process->status != types::STOPPED)) {

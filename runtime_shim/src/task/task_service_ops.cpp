@@ -176,10 +176,10 @@ RpcStatus TaskService::connect(const taskapi::ConnectRequest& request, taskapi::
   return {};
 }
 
-RpcStatus TaskService::shutdown(const taskapi::ShutdownRequest&, litebox::wire::Empty&) {
+RpcStatus TaskService::shutdown(const taskapi::ShutdownRequest& request, litebox::wire::Empty&) {
   std::lock_guard lock(mutex_);
-  // Other tasks of this shim (a pod's containers share one) keep it alive.
-  if (!containers_.empty() || exit_requested_) return {};
+  // Other tasks of this shim (a pod's containers share one) keep it alive, unless containerd says `now`.
+  if ((!containers_.empty() && !request.now()) || exit_requested_) return {};
   exit_requested_ = true;
   spdlog::info("no task left: shutting down");
   if (config_.request_exit) config_.request_exit();

@@ -12,8 +12,10 @@ namespace litebox::shim {
 // 0001-01-01T00:00:00Z, Go's time.Time{}.
 inline constexpr std::int64_t kGoZeroTimeSeconds = -62135596800;
 
-inline std::chrono::system_clock::time_point never() {
-  return std::chrono::system_clock::time_point(std::chrono::seconds(kGoZeroTimeSeconds));
+// Not through a time_point: system_clock counts int64 nanoseconds, which cannot reach year 1.
+inline void set_never(litebox::wire::Timestamp& out) {
+  out.set_seconds(kGoZeroTimeSeconds);
+  out.set_nanos(0);
 }
 
 inline void set_timestamp(litebox::wire::Timestamp& out, std::chrono::system_clock::time_point t) {
