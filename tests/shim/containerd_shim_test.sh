@@ -697,6 +697,37 @@ check_leftovers() {  # check_leftovers ID...: nothing of these containers (or of
   expect_eq "shim sockets left" "" "${left# }"
 }
 
+test_events() {
+  # What containerd hears from the shim (ctr events): a task's events in containerd's order (create, start,
+  # exec-added, exec-started, the exec's exit before the init's, delete), and TaskOOM from the memory cgroup.
+  local id oid ev_pid order
+  new_id id events
+  new_id oid oom
+  CT events </dev/null >"$tdir/events" 2>&1 &
+  ev_pid=$!
+  sleep 0.5
+  if run_d "$id" sleep 300; then
+    CT task exec --exec-id ev1 "$id" sh -c 'exit 4' </dev/null >/dev/null 2>&1
+    ctq task kill -s KILL "$id"
+    wait_status "$id" STOPPED
+    ctq task rm "$id" >/dev/null 2>&1
+  fi
+  # 100 MB through busybox tail (which keeps it all) under a 16 MiB limit: the kernel's OOM killer ends it.
+  CT run --rm --memory-limit 16777216 "${run_opts[@]}" "$rootfs" "$oid" sh -c 'head -c 100000000 /dev/zero | tail' \
+    </dev/null >"$tdir/oom.out" 2>&1
+  expect_eq "exit code of the OOM-killed container" 137 "$?"
+  sleep 1
+  kill "$ev_pid" 2>/dev/null; wait "$ev_pid" 2>/dev/null
+  order=$(grep -F "\"$id\"" "$tdir/events" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\/tasks\//) print $i}' |
+          grep -v -e /tasks/oom | tr '\n' ' ')
+  expect_eq "events of $id" "/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit /tasks/exit /tasks/delete " "$order"
+  # The first /tasks/exit is the exec's (id ev1), the second the init's.
+  grep -F "\"$id\"" "$tdir/events" | grep -F /tasks/exit | head -n 1 | grep -qF '"ev1"' ||
+    bad "the exec's /tasks/exit did not come before the init's"
+  grep -F /tasks/oom "$tdir/events" | grep -qF "\"$oid\"" || bad "no /tasks/oom for $oid"
+  [ "$tfail" -eq 0 ] || show "ctr events" "$tdir/events"
+}
+
 test_nothing_left() {
   # After all the tests: nothing of any container of this run and no shim of this containerd is left; the
   # sockets under /run/containerd/s/ are the ones that were there before (or not ours).
@@ -731,6 +762,7 @@ run_test "ctr task ps" test_ps
 run_test "ctr task metrics" test_metrics
 run_test "ctr task pause / resume" test_pause_resume
 run_test "delete after exit (ctr run -d, exit 5, ctr task rm, ctr c rm)" test_delete_after_exit
+run_test "events: order for a task with an exec, and TaskOOM" test_events
 run_test "containerd restarted: running task kept, exit while down reported" test_containerd_restart
 run_test "shim killed with SIGKILL: containerd cleans up" test_shim_sigkill
 run_test "20 containers in parallel: run, kill, delete, nothing left" test_parallel_20
