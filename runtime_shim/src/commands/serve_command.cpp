@@ -1,6 +1,7 @@
 // `serve`: the long-lived shim. It reaps the containers' processes, serves the task service on the
 // listener `start` handed over as fd 3 (ttrpc, or gRPC through the module), publishes events, and exits when
 // Shutdown finds no task left.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@ constexpr int kListenerFd = 3;
 
 int serve_command(const ShimArgs& args) {
   ::signal(SIGPIPE, SIG_IGN);  // a client that went away must not kill the shim
+  // One shim runs per container and allocates little: one malloc arena instead of one per thread.
+  ::mallopt(M_ARENA_MAX, 1);
   log_to_containerd_fifo(args.log_level, args.debug);
   spdlog::info("serving {} in namespace {} on {} ({})", args.id, args.namespace_name, args.socket_path, args.transport);
 
