@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   }
   const ShimArgs& args = *parsed.args;
   if (args.version) {
-    std::printf("%s:\n  Version:  %s\n  Revision: %s\n  Go version: none (C++)\n\n", kShimBinaryName, shim_version(),
+    std::printf("%s:\n  Version:  %s\n  Revision: %s\n\n", kShimBinaryName, shim_version(),
                 shim_revision());
     return 0;
   }

@@ -201,3 +201,15 @@ TEST(TtrpcFrame, MalformedResponseIsRejected) {
   EXPECT_TRUE(st.ok());
   EXPECT_EQ(payload, "hi");
 }
+
+// A status message quoting arbitrary bytes still makes a reply every peer can decode (proto3 strings must
+// be UTF-8): invalid sequences become '?', valid multi-byte characters stay.
+TEST(TtrpcFrame, StatusMessagesAreMadeValidUtf8) {
+  const std::string message = std::string("bad \xe9 byte, caf\xc3\xa9, cut \xe2\x82", 25);
+  const std::string bytes = litebox::shim::ttrpc::encode_response(RpcStatus::error(StatusCode::not_found, message), "");
+  RpcStatus status;
+  std::string payload;
+  ASSERT_TRUE(litebox::shim::ttrpc::decode_response(bytes, status, payload));
+  EXPECT_EQ(status.code, StatusCode::not_found);
+  EXPECT_EQ(status.message, "bad ? byte, caf\xc3\xa9, cut ??");
+}
