@@ -728,6 +728,44 @@ test_events() {
   [ "$tfail" -eq 0 ] || show "ctr events" "$tdir/events"
 }
 
+make_oci_image() {  # make_oci_image DIR NAME: an OCI image archive (one uncompressed layer: the busybox rootfs)
+  local dir=$1 name=$2 layer_sha layer_size config config_sha manifest manifest_sha
+  mkdir -p "$dir/layout/blobs/sha256"
+  tar -C "$rootfs" -cf "$dir/layer.tar" . || return 1
+  layer_sha=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
+  layer_size=$(stat -c %s "$dir/layer.tar")
+  mv "$dir/layer.tar" "$dir/layout/blobs/sha256/$layer_sha"
+  config='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},'
+  config+='"rootfs":{"type":"layers","diff_ids":["sha256:'$layer_sha'"]}}'
+  config_sha=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$config" >"$dir/layout/blobs/sha256/$config_sha"
+  manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+  manifest+='"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$config_sha'","size":'${#config}'},'
+  manifest+='"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$layer_sha'","size":'$layer_size'}]}'
+  manifest_sha=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$manifest" >"$dir/layout/blobs/sha256/$manifest_sha"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/layout/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"test"}}]}' \
+    "$manifest_sha" "${#manifest}" "$name" >"$dir/layout/index.json"
+  tar -C "$dir/layout" -cf "$dir/image.tar" .
+}
+
+test_image() {
+  # An image instead of --rootfs: containerd's snapshotter prepares the layers and Create brings the rootfs as
+  # mounts (overlay), which the shim mounts on <bundle>/rootfs and takes down at delete.
+  local id image=docker.io/litebox-test/busybox:$tag out
+  new_id id image
+  make_oci_image "$tdir" "$image" || { bad "could not build the test image"; return; }
+  CT image import "$tdir/image.tar" </dev/null >"$tdir/import.out" 2>&1 || { bad "ctr image import failed"; show import "$tdir/import.out"; return; }
+  CT run --rm --runtime "$runtime" "$image" "$id" sh -c 'echo from-image; grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1' \
+    </dev/null >"$tdir/out" 2>"$tdir/err"
+  expect_eq "exit code of ctr run --rm IMAGE" 0 "$?" || show stderr "$tdir/err"
+  # The container's root is the snapshotter's overlay.
+  expect_eq "output (and the root's filesystem type)" "from-image overlay" "$(tr '\n' ' ' <"$tdir/out" | sed 's/ $//')"
+  [ -z "$(awk -v t="$id" 'index($5, t) {print $5}' /proc/self/mountinfo)" ] || bad "a mount of $id is left after --rm"
+  CT image rm "$image" </dev/null >/dev/null 2>&1
+}
+
 test_nothing_left() {
   # After all the tests: nothing of any container of this run and no shim of this containerd is left; the
   # sockets under /run/containerd/s/ are the ones that were there before (or not ours).
@@ -763,6 +801,7 @@ run_test "ctr task metrics" test_metrics
 run_test "ctr task pause / resume" test_pause_resume
 run_test "delete after exit (ctr run -d, exit 5, ctr task rm, ctr c rm)" test_delete_after_exit
 run_test "events: order for a task with an exec, and TaskOOM" test_events
+run_test "ctr run IMAGE: the snapshotter's rootfs mounts, mounted and taken down by the shim" test_image
 run_test "containerd restarted: running task kept, exit while down reported" test_containerd_restart
 run_test "shim killed with SIGKILL: containerd cleans up" test_shim_sigkill
 run_test "20 containers in parallel: run, kill, delete, nothing left" test_parallel_20
