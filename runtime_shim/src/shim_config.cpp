@@ -1,17 +1,19 @@
 #include "shim_config.hpp"
 
-#include <fstream>
-#include <iterator>
-
 #include <boost/json.hpp>
 
 #include "options.pb.h"
+#include "small_file.hpp"
 #include "wire.pb.h"
 
 namespace litebox::shim {
 
+namespace {
+constexpr std::size_t kMaxConfigBytes = 64 * 1024;
+}
+
 linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json) {
-  if (json.size() > 64 * 1024) return linux_host::Error{EINVAL, "runtime options: larger than 64 KiB"};
+  if (json.size() > kMaxConfigBytes) return linux_host::Error{EINVAL, "runtime options: larger than 64 KiB"};
   boost::system::error_code ec;
   boost::json::value doc = boost::json::parse(json, ec);
   if (ec) return linux_host::Error{EINVAL, "runtime options: not JSON: " + ec.message()};
@@ -56,10 +58,9 @@ linux_host::Expected<ShimConfig> config_from_start_input(std::string_view stdin_
   }
   if (!options.config_body().empty()) return parse_shim_config(options.config_body());
   if (options.config_path().empty()) return ShimConfig{};
-  std::ifstream in(options.config_path());
-  if (!in) return linux_host::Error::from_errno("runtime options: open " + options.config_path());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto config = parse_shim_config(text);
+  auto text = read_small_file(options.config_path(), kMaxConfigBytes);
+  if (!text) return linux_host::Error{text.error().code, "runtime options: " + text.error().message};
+  auto config = parse_shim_config(text.value());
   if (!config) return linux_host::Error{EINVAL, config.error().message + " (in " + options.config_path() + ")"};
   return config;
 }

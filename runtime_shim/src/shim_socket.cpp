@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "litebox/linux/unix_socket.hpp"
+
 namespace litebox::shim {
 namespace {
 
@@ -86,13 +88,10 @@ linux_host::Expected<int> listen_on(const std::string& path) {
 }
 
 bool socket_is_served(const std::string& path) {
-  sockaddr_un addr{};
-  if (!make_sockaddr(path, addr)) return false;
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int fd = linux_host::connect_unix_socket(path);
   if (fd < 0) return false;
-  const bool served = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return served;
+  return true;
 }
 
 linux_host::Status write_address_file(const std::filesystem::path& bundle, const std::string& address) {

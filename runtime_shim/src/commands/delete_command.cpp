@@ -8,8 +8,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +16,7 @@
 #include "litebox/linux/container.hpp"
 #include "shim_config.hpp"
 #include "shim_socket.hpp"
+#include "small_file.hpp"
 #include "task.pb.h"
 #include "task/rootfs_mounts.hpp"
 #include "task/timestamps.hpp"
@@ -25,9 +24,10 @@
 namespace litebox::shim {
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// What start left in the bundle (the runtime root, the address); empty when it is not there.
+std::string bundle_note(const std::filesystem::path& path) {
+  auto text = read_small_file(path, 4096);
+  return text ? std::move(text.value()) : std::string();
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ int delete_command(const ShimArgs& args) {
     char cwd[PATH_MAX];
     if (::getcwd(cwd, sizeof cwd) != nullptr) bundle = cwd;
   }
-  std::string root = read_file(bundle / "litebox-runtime-root");
+  std::string root = bundle_note(bundle / "litebox-runtime-root");
   if (root.empty()) root = kDefaultRuntimeRoot;
 
   linux_host::Runtime runtime(linux_host::RuntimeConfig{std::filesystem::path(root) / args.namespace_name});
@@ -53,7 +53,7 @@ int delete_command(const ShimArgs& args) {
     }
   }
   if (auto unmounted = unmount_rootfs(bundle / "rootfs"); !unmounted) spdlog::warn("{}", unmounted.error().message);
-  const std::string address = read_file(bundle / "address");
+  const std::string address = bundle_note(bundle / "address");
   if (!address.empty()) {
     const std::string path = socket_path_of(address);
     if (!socket_is_served(path)) ::unlink(path.c_str());

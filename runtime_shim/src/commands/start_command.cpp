@@ -9,13 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "commands/commands.hpp"
 #include "commands/shim_log.hpp"
-#include "oci/config.hpp"
+#include "oci/bundle.hpp"
 #include "shim_config.hpp"
 #include "shim_socket.hpp"
 
@@ -39,11 +38,8 @@ std::string read_stdin() {
   return data;
 }
 
-std::string group_of(const std::string& id) {
-  std::ifstream in("config.json");
-  if (!in) return id;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto spec = oci::parse_config(text);
+std::string group_of(const std::filesystem::path& bundle, const std::string& id) {
+  auto spec = oci::load_bundle(bundle);
   if (!spec.value) return id;
   for (const char* key : kGroupAnnotations) {
     auto it = spec.value->annotations.find(key);
@@ -109,7 +105,7 @@ int start_command(const ShimArgs& args) {
   if (::getcwd(cwd, sizeof cwd) == nullptr) return fail("getcwd: " + std::string(std::strerror(errno)));
   const std::filesystem::path bundle = cwd;
 
-  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(args.id));
+  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(bundle, args.id));
   const std::string address = socket_address(path);
   const bool grpc = config.value().transport == "grpc";
   auto print_address = [&] {

@@ -33,6 +33,15 @@ std::uint32_t exit_code_of(int wait_status) {
   return 255;
 }
 
+// When the process exited, or Go's zero time while it has not.
+void set_exit_time(litebox::wire::Timestamp& out, const TaskProcess& process) {
+  if (process.status == types::STOPPED) {
+    set_timestamp(out, process.exited_at);
+  } else {
+    set_never(out);
+  }
+}
+
 bool valid_id(const std::string& id) {
   return !id.empty() && id.size() <= 1024 && id.find('/') == std::string::npos && id != "." && id != "..";
 }
@@ -287,11 +296,7 @@ RpcStatus TaskService::state(const taskapi::StateRequest& request, taskapi::Stat
   response.set_stderr(process->stdio.stderr_path);
   response.set_terminal(process->stdio.terminal);
   response.set_exit_status(process->exit_status);
-  if (process->status == types::STOPPED) {
-    set_timestamp(*response.mutable_exited_at(), process->exited_at);
-  } else {
-    set_never(*response.mutable_exited_at());
-  }
+  set_exit_time(*response.mutable_exited_at(), *process);
   response.set_exec_id(process->exec_id);
   return {};
 }
@@ -322,11 +327,7 @@ RpcStatus TaskService::remove(const taskapi::DeleteRequest& request, taskapi::De
       if (process->pid != 0) by_pid_.erase(process->pid);
       response.set_pid(static_cast<std::uint32_t>(process->pid));
       response.set_exit_status(process->exit_status);
-      if (process->status == types::STOPPED) {
-    set_timestamp(*response.mutable_exited_at(), process->exited_at);
-  } else {
-    set_never(*response.mutable_exited_at());
-  }
+      set_exit_time(*response.mutable_exited_at(), *process);
       return {};
     }
     if (process->status == types::RUNNING || (process->reaped && process->status != types::STOPPED)) {

@@ -73,6 +73,8 @@ class TaskService {
   // Looks up a container and one of its processes; NOT_FOUND statuses as containerd words them.
   RpcStatus find(const std::string& id, const std::string& exec_id, std::shared_ptr<TaskContainer>& container,
                  std::shared_ptr<TaskProcess>& process) const;
+  // NOT_FOUND unless the container is known.
+  RpcStatus require_container(const std::string& id) const;
   RpcStatus start_init(const std::shared_ptr<TaskContainer>& container, taskapi::StartResponse& response);
   RpcStatus start_exec(const std::shared_ptr<TaskContainer>& container, const std::shared_ptr<TaskProcess>& process,
                        taskapi::StartResponse& response);

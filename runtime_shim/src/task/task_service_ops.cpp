@@ -51,13 +51,15 @@ RpcStatus TaskService::kill(const taskapi::KillRequest& request, litebox::wire::
   return {};
 }
 
+RpcStatus TaskService::require_container(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  std::shared_ptr<TaskContainer> container;
+  std::shared_ptr<TaskProcess> process;
+  return find(id, "", container, process);
+}
+
 RpcStatus TaskService::pids(const taskapi::PidsRequest& request, taskapi::PidsResponse& response) {
-  {
-    std::lock_guard lock(mutex_);
-    if (containers_.count(request.id()) == 0) {
-      return RpcStatus::error(StatusCode::not_found, "container " + request.id() + ": not found");
-    }
-  }
+  if (auto known = require_container(request.id()); !known.ok()) return known;
   auto pids = runtime_.pids(request.id());
   if (!pids) return RpcStatus::error(StatusCode::unknown, pids.error().message);
   for (pid_t pid : pids.value()) response.add_processes()->set_pid(static_cast<std::uint32_t>(pid));
@@ -138,12 +140,7 @@ RpcStatus TaskService::close_io(const taskapi::CloseIORequest& request, litebox:
 }
 
 RpcStatus TaskService::update(const taskapi::UpdateTaskRequest& request, litebox::wire::Empty&) {
-  {
-    std::lock_guard lock(mutex_);
-    if (containers_.count(request.id()) == 0) {
-      return RpcStatus::error(StatusCode::not_found, "container " + request.id() + ": not found");
-    }
-  }
+  if (auto known = require_container(request.id()); !known.ok()) return known;
   auto resources = oci::parse_linux_resources(request.resources().value());
   if (!resources.ok()) {
     return RpcStatus::error(StatusCode::invalid_argument,
@@ -156,12 +153,7 @@ RpcStatus TaskService::update(const taskapi::UpdateTaskRequest& request, litebox
 }
 
 RpcStatus TaskService::stats(const taskapi::StatsRequest& request, taskapi::StatsResponse& response) {
-  {
-    std::lock_guard lock(mutex_);
-    if (containers_.count(request.id()) == 0) {
-      return RpcStatus::error(StatusCode::not_found, "container " + request.id() + ": not found");
-    }
-  }
+  if (auto known = require_container(request.id()); !known.ok()) return known;
   auto stats = runtime_.stats(request.id());
   if (!stats) return RpcStatus::error(StatusCode::unknown, stats.error().message);
   *response.mutable_stats() = metrics_any(stats.value(), cgroup_mode_);
