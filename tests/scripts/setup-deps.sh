@@ -14,6 +14,10 @@ packages=(
   containerd
   # oci: Boost.JSON (and spdlog, listed above); fuzz targets: clang with its libFuzzer runtime
   libboost-json1.81-dev libspdlog-dev clang libclang-rt-14-dev
+  # runtime_shim: protobuf-lite messages, the gRPC transport module (and the grpc++ client its tests use)
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  # the LiteBox core's tests: a minimal Debian root file system with python3 for the dynamic workload
+  debootstrap
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
 )
