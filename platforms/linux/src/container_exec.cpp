@@ -69,6 +69,8 @@ Expected<StartedProcess> Runtime::exec(std::string_view id, const ExecRequest& r
   auto cgroup = Cgroup::open(info.record.cgroup_path);
   if (!cgroup) return std::move(cgroup).error().context("container cgroup");
 
+  // Last before the fork: spawn_init closes the duplicate whatever happens.
+  if (auto core_ok = detail::plan_core(plan, request.core_channel); !core_ok) return std::move(core_ok).error();
   auto spawned = detail::spawn_init(plan);
   if (!spawned) return std::move(spawned).error();
   const pid_t pid = spawned.value().pid;

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "init_plan.hpp"
+#include "litebox/linux/core/core_filter.hpp"
 #include "litebox/linux/devices.hpp"
 #include "litebox/linux/executable_lookup.hpp"
 #include "litebox/linux/seccomp_listener.hpp"
@@ -126,17 +127,26 @@ void reset_signals() {
 
   if (!plan.is_exec) check(sync, finish_root(plan));
   int sync_fd = sync.fd();
-  check(sync, realize_descriptors(plan.descriptors, {&sync_fd, &plan.exec_fifo}));
+  check(sync, realize_descriptors(plan.descriptors, {&sync_fd, &plan.exec_fifo, &plan.core_channel}));
   *sync.fd_ptr() = sync_fd;
   if (terminal && ::ioctl(STDIN_FILENO, TIOCSCTTY, 0) != 0) fail(sync, Error::from_errno("set controlling terminal"));
 
   // runc's order: credentials, capabilities and (without noNewPrivileges) seccomp; then the working
   // directory and the program, both checked with the process's own ids.
+  // The LiteBox core's filter goes right after the spec's: here, without noNewPrivileges (loading needs
+  // CAP_SYS_ADMIN, which the capability drop inside apply_process_plan takes away); with it, last, below.
+  // Its pid: the process's in the runtime's namespace, from `go`.
   ProcessSetupOptions options;
   options.find_executable = false;
   options.load_late_seccomp = false;
+  if (plan.core_program && plan.core_channel >= 0) {
+    options.core_program = &*plan.core_program;
+    options.core_channel = plan.core_channel;
+    options.core_pid = static_cast<pid_t>(plan.hook_state.pid);
+  }
   auto applied = apply_process_plan(plan.process, options);
   if (!applied) fail(sync, applied.error());
+  if (applied.value().core_filter_installed) plan.core_channel = -1;  // sent and closed
   check(sync, send_listener(plan, applied.value().seccomp_listener_fd));
   const std::string& cwd = plan.spec.process->cwd;
   if (::chdir(cwd.c_str()) != 0) fail(sync, Error::from_errno("chdir to cwd (\"" + cwd + "\") set in config.json"));
@@ -174,6 +184,20 @@ void reset_signals() {
       (void)!::write(STDERR_FILENO, text.data(), text.size());
       ::_exit(1);
     }
+  }
+  // The LiteBox core's filter with noNewPrivileges: the last thing before execve, after the spec's late
+  // filter. From here every notified call waits for the core channel's receiver.
+  if (plan.core_program && plan.core_channel >= 0) {
+    if (Status installed = core::install_core_filter(*plan.core_program, plan.core_channel,
+                                                     static_cast<pid_t>(plan.hook_state.pid));
+        !installed) {
+      // Only sendmsg, write and exit: a notified call could wait forever (see install_core_filter).
+      if (plan.is_exec) (void)sync.send(SyncType::error, installed.error().code, installed.error().message);
+      const std::string text = "litebox-runtime: " + installed.error().message + "\n";
+      (void)!::write(STDERR_FILENO, text.data(), text.size());
+      ::_exit(1);
+    }
+    plan.core_channel = -1;
   }
   // The sync channel is close-on-exec: for an exec'd process the runtime reads EOF on success, and the
   // error below otherwise.

@@ -36,7 +36,17 @@ struct InitPlan {
   int exec_fifo = -1;    // O_PATH descriptor of <state>/exec.fifo (create only)
   bool no_pivot = false;
   oci::State hook_state;  // hooks' stdin; the child fills in the pid
+  // The LiteBox core (CreateRequest / ExecRequest::core_channel): a close-on-exec duplicate of the caller's
+  // channel, which the child keeps through realize_descriptors; spawn_init closes the runtime's copy once
+  // the child has its own. With it, the core's program, compiled before fork.
+  int core_channel = -1;
+  std::optional<SeccompProgram> core_program;
 };
+
+// For a caller's core channel (>= 0): checks it is a unix socket and that the spec's profile has no listener
+// of its own (the kernel allows one per process), duplicates it into plan.core_channel and sets
+// plan.core_program (compiled once per runtime process). Nothing when core_channel < 0.
+Status plan_core(InitPlan& plan, int core_channel);
 
 // The spec's process (with linux.seccomp and linux.personality) made ready for the child; notes logged.
 Expected<ProcessPlan> plan_process(const oci::Spec& spec);

@@ -1,8 +1,10 @@
 // The runtime's side of forking a container process: an intermediate child creates or joins the
 // namespaces, then clones the process with CLONE_PARENT (so it is the runtime's own child, reaped by it) and
 // CLONE_NEWPID when the container gets a pid namespace (so it is that namespace's init).
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <fstream>
 
 #include "init_plan.hpp"
+#include "litebox/linux/core/core_filter.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -80,6 +83,39 @@ Expected<ProcessPlan> plan_process(const oci::Spec& spec) {
   return plan;
 }
 
+Status plan_core(InitPlan& plan, int core_channel) {
+  if (core_channel < 0) return {};
+  int domain = 0;
+  socklen_t length = sizeof domain;
+  if (::getsockopt(core_channel, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0 && errno != ENOTSOCK) {
+    return Error::from_errno("core channel (fd " + std::to_string(core_channel) + ")");
+  }
+  if (domain != AF_UNIX) {  // also a descriptor that is no socket at all
+    return Error{EINVAL, "core channel (fd " + std::to_string(core_channel) + ") is not a unix socket"};
+  }
+  if (plan.process.seccomp && plan.process.seccomp->has_listener) {
+    return Error{EINVAL, "the spec's seccomp profile uses SCMP_ACT_NOTIFY (listenerPath " +
+                             plan.process.seccomp->listener_path +
+                             "), which cannot stack with the LiteBox core's filter: the kernel gives a process "
+                             "one seccomp listener"};
+  }
+  // Compiled once: the same program for every process.
+  static const Expected<SeccompProgram> compiled = [] {
+    auto program = core::compile_core_filter();
+    if (program) {
+      for (const auto& note : program.value().notes) spdlog::info("{}", note);
+    }
+    return program;
+  }();
+  if (!compiled) return compiled.error();
+  const int duplicate = ::fcntl(core_channel, F_DUPFD_CLOEXEC, 3);
+  if (duplicate < 0) return Error::from_errno("duplicate the core channel");
+  if (plan.core_channel >= 0) ::close(plan.core_channel);
+  plan.core_channel = duplicate;
+  plan.core_program = compiled.value();
+  return {};
+}
+
 Status write_id_maps(pid_t pid, const oci::Linux& linux_config) {
   const std::string proc = "/proc/" + std::to_string(pid);
   if (!linux_config.uid_mappings.empty()) {
@@ -99,6 +135,8 @@ Expected<SpawnedInit> spawn_init(InitPlan& plan) {
     ~NamespaceFiles() {
       close_namespaces(plan.namespaces.joins);
       close_namespaces(plan.late_joins);
+      if (plan.core_channel >= 0) ::close(plan.core_channel);
+      plan.core_channel = -1;
     }
   } files{plan};
   if (auto st = open_namespaces(plan.namespaces.joins); !st) return std::move(st).error();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "litebox/linux/core/core_filter.hpp"
 #include "litebox/linux/executable_lookup.hpp"
 
 namespace litebox::linux_host {
@@ -102,6 +103,17 @@ Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const P
   };
   const bool seccomp_early =
       plan.seccomp && seccomp_load_point(plan.no_new_privileges) == SeccompLoadPoint::before_user_switch;
+  const bool core_early = options.core_program != nullptr &&
+                          seccomp_load_point(plan.no_new_privileges) == SeccompLoadPoint::before_user_switch;
+  const bool core_late = options.core_program != nullptr && !core_early && options.load_late_seccomp;
+  // After the spec's filter (both stack; the stricter action wins). A send failure leaves the filter loaded
+  // with no receiver: nothing the filter notifies may follow, and no spec listener can be open then (the
+  // kernel refuses a second listener, so the load would have failed).
+  auto install_core = [&]() -> Status {
+    Status installed = core::install_core_filter(*options.core_program, options.core_channel, options.core_pid);
+    result.core_filter_installed = installed.ok();
+    return installed;
+  };
 
   if (options.apply_rlimits) {
     if (Status status = apply_rlimits(plan.rlimits); !status) return fail(std::move(status).error(), "set rlimits");
@@ -133,6 +145,9 @@ Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const P
   }
   if (seccomp_early) {
     if (Status status = load_seccomp(); !status) return fail(std::move(status).error(), "seccomp");
+  }
+  if (core_early) {
+    if (Status status = install_core(); !status) return fail(std::move(status).error(), "seccomp");
   }
   if (Status status = drop_bounding_set(plan.capabilities); !status) {
     return fail(std::move(status).error(), "apply capabilities");
@@ -168,6 +183,9 @@ Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const P
   }
   if (plan.seccomp && !seccomp_early && options.load_late_seccomp) {
     if (Status status = load_seccomp(); !status) return fail(std::move(status).error(), "seccomp");
+  }
+  if (core_late) {
+    if (Status status = install_core(); !status) return fail(std::move(status).error(), "seccomp");
   }
   return result;
 }

@@ -288,4 +288,16 @@ SeccompLoadPoint seccomp_load_point(bool no_new_privileges) {
   return no_new_privileges ? SeccompLoadPoint::just_before_exec : SeccompLoadPoint::before_user_switch;
 }
 
+namespace detail {
+
+Expected<std::vector<sock_filter>> export_seccomp_program(void* libseccomp_context) {
+  return export_program(libseccomp_context);
+}
+
+bool kernel_accepts_seccomp_flags(unsigned int flags) { return kernel_accepts_filter_flags(flags); }
+
+std::string libseccomp_version_text() { return libseccomp_version(); }
+
+}  // namespace detail
+
 }  // namespace litebox::linux_host

@@ -40,6 +40,13 @@ struct CreateRequest {
   ProcessStdio io;
   bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (roots on a ramfs)
   std::vector<std::string> extra_env;  // appended to process.env (LISTEN_FDS=..., LISTEN_PID=1)
+  // The LiteBox core: a connected unix stream socket of the caller's (-1: none). When >= 0 the process
+  // installs the core's seccomp filter (core/core_filter.hpp) right before its program, stacked on the
+  // spec's, and sends the listener over it with core_channel_message(its pid in the caller's pid
+  // namespace). The caller keeps its fd; the runtime passes a duplicate. Whoever reads the other end must
+  // answer notifications from then on (before the first execve they are the runtime's own set-up calls).
+  // Refused when the spec's profile has SCMP_ACT_NOTIFY (one listener per process).
+  int core_channel = -1;
 };
 
 struct StartedProcess {
@@ -50,6 +57,7 @@ struct StartedProcess {
 struct ExecRequest {
   oci::Process process;
   ProcessStdio io;
+  int core_channel = -1;  // as CreateRequest::core_channel
 };
 
 // What `state` reports.

@@ -3,6 +3,8 @@
 // in runc's order. Each step is also callable on its own (capabilities.hpp, process_credentials.hpp, ...).
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,19 +49,30 @@ struct ProcessSetupOptions {
   // With noNewPrivileges the filter is loaded last. false: the caller loads it itself (load_seccomp_program)
   // later, e.g. right before execve after parking on the exec FIFO.
   bool load_late_seccomp = true;
+  // The LiteBox core's filter (core/core_filter.hpp, compiled in the parent), stacked on the spec's: when
+  // set, it is installed right after the spec's filter loads, or where it would load: without
+  // noNewPrivileges at the early point (CAP_SYS_ADMIN still held); with it at the late point, unless
+  // load_late_seccomp is false, and then the caller installs it (core::install_core_filter).
+  // Installing sends the listener over core_channel with core_pid and closes core_channel.
+  const SeccompProgram* core_program = nullptr;
+  int core_channel = -1;
+  pid_t core_pid = 0;  // the process's pid in the receiver's pid namespace
 };
 
 struct ProcessSetupResult {
   int seccomp_listener_fd = -1;  // SCMP_ACT_NOTIFY: the caller sends it to listenerPath; -1 otherwise
   std::string executable;        // args[0] resolved, when options.find_executable
+  // options.core_program was installed (core_channel is closed); false: left to the caller.
+  bool core_filter_installed = false;
 };
 
 // Child side (after fork, root and namespaces set up): applies the plan in runc's order
 //   rlimits, oom_score_adj, personality, scheduler, io priority, no_new_privs,
-//   seccomp (without noNewPrivileges: while CAP_SYS_ADMIN is held),
+//   seccomp (without noNewPrivileges: while CAP_SYS_ADMIN is held), then the core's filter if given,
 //   bounding set drop, PR_SET_KEEPCAPS, stdio ownership, setgroups/setresgid/setresuid, keepcaps cleared,
 //   capset (effective, permitted, inheritable), ambient set, umask,
-//   executable lookup, seccomp (with noNewPrivileges: last, unless options.load_late_seccomp is false).
+//   executable lookup, seccomp (with noNewPrivileges: last, unless options.load_late_seccomp is false),
+//   then the core's filter if given.
 // The first failure is returned with the step's name ("switch user: setresuid 1000: ..."), and a listener fd
 // already obtained is closed. No logging, no locks.
 Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const ProcessSetupOptions& options = {});

@@ -43,4 +43,14 @@ Expected<int> load_seccomp_program(const SeccompProgram& program);
 enum class SeccompLoadPoint { before_user_switch, just_before_exec };
 SeccompLoadPoint seccomp_load_point(bool no_new_privileges);
 
+namespace detail {
+// Shared with the LiteBox core's filter (core/core_filter.hpp), parent side only.
+// The BPF program of a libseccomp context (a scmp_filter_ctx), checked against the kernel's length limit.
+Expected<std::vector<sock_filter>> export_seccomp_program(void* libseccomp_context);
+// Whether the running kernel knows these SECCOMP_FILTER_FLAG_* (probed as libseccomp does).
+bool kernel_accepts_seccomp_flags(unsigned int flags);
+// "libseccomp 2.5.4", for notes and errors.
+std::string libseccomp_version_text();
+}  // namespace detail
+
 }  // namespace litebox::linux_host
