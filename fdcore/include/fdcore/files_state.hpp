@@ -230,6 +230,14 @@ class FilesState {
     return table_.is_open(fd);
   }
 
+  // The number the next allocation at or above `start` would get, or -1 when none is free below nofile (a
+  // platform that lets its host pick the number checks it against this one).
+  int lowest_free(std::uint32_t start, std::uint64_t nofile) const noexcept {
+    std::shared_lock lock(mu_);
+    const std::size_t fd = table_.lowest_free(start, clamp(nofile));
+    return fd == FdBitmap::npos ? -1 : static_cast<int>(fd);
+  }
+
   // Every descriptor, in number order (introspection). Empty when memory runs out.
   std::vector<DescriptorInfo<Handle>> list() const noexcept {
     std::vector<DescriptorInfo<Handle>> out;

@@ -95,6 +95,7 @@ class ProcessFiles {
     return 0;
   }
 
+  int lowest_free(std::uint32_t start = 0) const noexcept { return files_->lowest_free(start, nofile_); }
   Result<Ref> get(std::uint32_t fd) const noexcept { return files_->get(fd); }
   Result<Handle> raw(std::uint32_t fd) const noexcept { return files_->raw(fd); }
   std::vector<DescriptorInfo<Handle>> list() const noexcept { return files_->list(); }

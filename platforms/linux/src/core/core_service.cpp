@@ -1,0 +1,487 @@
+// The core's threads: a receiver on epoll (listeners, core channels, guest processes' exits) and a pool of
+// workers that serve the notifications. See core_service.hpp.
+#include "litebox/linux/core/core_service.hpp"
+
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "core_state.hpp"
+#include "litebox/linux/core/core_filter.hpp"
+#include "litebox/linux/core/guest_credentials.hpp"
+#include "litebox/linux/unix_socket.hpp"
+#include "path_open.hpp"
+
+namespace litebox::linux_host::core {
+
+using detail::Container;
+using detail::Reply;
+
+namespace {
+
+// Workers beyond this wait for one to come free: each blocked call holds one.
+constexpr int kMaxWorkers = 64;
+
+// A listener stays open while a notification received from it may still be answered.
+struct Listener {
+  explicit Listener(int f) : fd(f) {}
+  ~Listener() { ::close(fd); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  int fd;
+};
+
+struct Job {
+  std::shared_ptr<Container> container;
+  std::shared_ptr<Listener> listener;
+  Notification n;
+};
+
+std::string syscall_name(int nr) {
+  const CoreSyscall* p = core_policy_for(nr);
+  return p ? std::string(p->name) : "syscall " + std::to_string(nr);
+}
+
+std::string read_comm(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+  std::string comm;
+  std::getline(in, comm);
+  return comm;
+}
+
+// Descriptors beyond the default 1024 are the norm here: every guest descriptor has one of ours behind it.
+void raise_nofile() {
+  struct rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
+
+class CoreService::Impl {
+ public:
+  Impl() {
+    raise_nofile();
+    epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_;
+    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    receiver_ = std::thread([this] { receive_loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    const std::uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof one);
+    queue_cv_.notify_all();
+    if (receiver_.joinable()) receiver_.join();
+    for (auto& t : workers_) t.join();
+    std::list<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> listeners;
+    {
+      std::lock_guard lock(mu_);
+      listeners.swap(listener_threads_);
+    }
+    for (auto& [thread, done] : listeners) thread.join();
+    std::lock_guard lock(mu_);
+    for (auto& [fd, w] : watches_) {
+      if (w.type == WatchType::channel) ::close(fd);
+    }
+    for (auto& [id, c] : containers_) {
+      for (auto& [tgid, pidfd] : c->pidfds) ::close(pidfd);
+    }
+    ::close(epoll_);
+    ::close(wake_);
+  }
+
+  void add_container(const std::string& id, ContainerCorePolicy policy) {
+    std::lock_guard lock(mu_);
+    container_locked(id, policy);
+  }
+
+  Status add_channel(const std::string& id, int channel) {
+    std::lock_guard lock(mu_);
+    auto c = container_locked(id, {});
+    auto watched = watch_locked(channel, Watch{WatchType::channel, c, nullptr, 0});
+    if (!watched) ::close(channel);
+    return watched;
+  }
+
+  Status add_listener(const std::string& id, int listener_fd, pid_t pid) {
+    std::lock_guard lock(mu_);
+    auto c = container_locked(id, {});
+    auto listener = std::make_shared<Listener>(listener_fd);
+    {
+      std::lock_guard clock(c->mu);
+      auto files = std::make_shared<detail::TaskFiles>(detail::Files::create(c->store));
+      files->setup = true;
+      c->tasks[pid] = detail::Task{pid, files};
+      c->listeners.push_back(listener_fd);
+      const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+      if (pidfd >= 0 && !c->pidfds.contains(pid)) {
+        c->pidfds.emplace(pid, pidfd);
+        (void)watch_locked(pidfd, Watch{WatchType::exit, c, nullptr, pid});
+      } else if (pidfd >= 0) {
+        ::close(pidfd);
+      }
+    }
+    spdlog::debug("core {}: serving pid {} (listener {})", id, pid, listener_fd);
+    reap_listener_threads_locked();
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    listener_threads_.emplace_back(std::thread([this, c, listener, done] {
+                                     listener_loop(c, listener);
+                                     done->store(true);
+                                   }),
+                                   done);
+    return {};
+  }
+
+  void remove_container(const std::string& id) {
+    std::shared_ptr<Container> c;
+    {
+      std::lock_guard lock(mu_);
+      auto it = containers_.find(id);
+      if (it == containers_.end()) return;
+      c = it->second;
+      containers_.erase(it);
+      for (auto w = watches_.begin(); w != watches_.end();) {
+        if (w->second.container.get() == c.get()) {
+          ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w->first, nullptr);
+          if (w->second.type == WatchType::channel) ::close(w->first);
+          w = watches_.erase(w);
+        } else {
+          ++w;
+        }
+      }
+    }
+    std::lock_guard clock(c->mu);
+    for (auto& [tgid, pidfd] : c->pidfds) ::close(pidfd);
+    c->pidfds.clear();
+    c->tasks.clear();
+  }
+
+  Expected<std::vector<ProcessTable>> tables(const std::string& id, pid_t pid) {
+    std::shared_ptr<Container> c;
+    {
+      std::lock_guard lock(mu_);
+      auto it = containers_.find(id);
+      if (it == containers_.end()) return Error{ENOENT, "container \"" + id + "\" is not served by the LiteBox core"};
+      c = it->second;
+    }
+    std::vector<ProcessTable> out;
+    std::lock_guard clock(c->mu);
+    std::vector<pid_t> tgids;
+    for (const auto& [tid, task] : c->tasks) tgids.push_back(task.tgid);
+    std::sort(tgids.begin(), tgids.end());
+    tgids.erase(std::unique(tgids.begin(), tgids.end()), tgids.end());
+    for (pid_t tgid : tgids) {
+      if (pid != 0 && tgid != pid) continue;
+      Notification n;
+      n.pid = tgid;
+      detail::Call call{*c, -1, n, counters_, {}};
+      call.watch_exit = [this, c](int pidfd, pid_t t) { watch_exit(c, pidfd, t); };
+      auto files = detail::files_for_task(call, tgid);  // resolves an execve the kernel ran since
+      if (!files) continue;
+      ProcessTable table;
+      table.pid = tgid;
+      auto creds = read_guest_credentials(tgid);
+      table.guest_pid = creds && !creds.value().nstgids.empty() ? creds.value().nstgids.back() : tgid;
+      table.command = read_comm(tgid);
+      table.running_setup = files->setup;
+      table.descriptors = files->files.list();
+      out.push_back(std::move(table));
+    }
+    if (pid != 0 && out.empty()) {
+      return Error{ENOENT, "process " + std::to_string(pid) + " of container \"" + id + "\" is not known to the core"};
+    }
+    return out;
+  }
+
+  Stats stats() const {
+    return Stats{counters_.served.load(), counters_.native.load(), counters_.denied.load(), counters_.adopted.load()};
+  }
+
+ private:
+  enum class WatchType { listener, channel, exit };
+  struct Watch {
+    WatchType type;
+    std::shared_ptr<Container> container;
+    std::shared_ptr<Listener> listener;
+    pid_t pid;
+  };
+
+  std::shared_ptr<Container> container_locked(const std::string& id, ContainerCorePolicy policy) {
+    auto& slot = containers_[id];
+    if (!slot) {
+      slot = std::make_shared<Container>();
+      slot->id = id;
+      slot->policy = policy;
+      slot->store = detail::Store::create([](int raw) { ::close(raw); });
+    }
+    return slot;
+  }
+
+  Status watch_locked(int fd, Watch watch) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) return Error::from_errno("watch a core descriptor");
+    watches_[fd] = std::move(watch);
+    return {};
+  }
+
+  void watch_exit(const std::shared_ptr<Container>& c, int pidfd, pid_t tgid) {
+    std::lock_guard lock(mu_);
+    (void)watch_locked(pidfd, Watch{WatchType::exit, c, nullptr, tgid});
+  }
+
+  void unwatch_locked(int fd) {
+    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
+    watches_.erase(fd);
+  }
+
+  void receive_loop() {
+    epoll_event events[32];
+    while (true) {
+      const int count = ::epoll_wait(epoll_, events, 32, -1);
+      if (count < 0) {
+        if (errno == EINTR) continue;
+        spdlog::error("core: epoll_wait: {}", std::strerror(errno));
+        return;
+      }
+      for (int i = 0; i < count; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_) {
+          std::lock_guard lock(queue_mu_);
+          if (stopping_) return;
+          continue;
+        }
+        handle_event(fd, events[i].events);
+      }
+    }
+  }
+
+  void handle_event(int fd, std::uint32_t events) {
+    std::unique_lock lock(mu_);
+    auto it = watches_.find(fd);
+    if (it == watches_.end()) return;
+    Watch watch = it->second;
+    switch (watch.type) {
+      case WatchType::listener: {
+        if ((events & EPOLLIN) != 0) {
+          lock.unlock();
+          Notification n;
+          const int r = receive_notification(fd, n);
+          if (r == 0) {
+            enqueue(Job{watch.container, watch.listener, n});
+          } else if (r != -ENOENT) {
+            spdlog::warn("core {}: listener {}: {}", watch.container->id, fd, std::strerror(-r));
+            lock.lock();
+            unwatch_locked(fd);
+          }
+          return;
+        }
+        // Every task using this filter is gone.
+        unwatch_locked(fd);
+        return;
+      }
+      case WatchType::channel: {
+        char buffer[64];
+        int listener = -1;
+        const long got = receive_with_descriptor(fd, buffer, sizeof buffer - 1, listener);
+        unwatch_locked(fd);
+        ::close(fd);
+        if (got <= 0 || listener < 0) {
+          if (listener >= 0) ::close(listener);
+          if (got < 0) spdlog::warn("core {}: core channel: {}", watch.container->id, std::strerror(static_cast<int>(-got)));
+          return;
+        }
+        const pid_t pid = parse_core_channel_message(std::string_view(buffer, static_cast<std::size_t>(got)));
+        if (pid <= 0) {
+          spdlog::warn("core {}: malformed core channel message", watch.container->id);
+          ::close(listener);
+          return;
+        }
+        lock.unlock();
+        if (auto st = add_listener(watch.container->id, listener, pid); !st) {
+          spdlog::warn("core {}: {}", watch.container->id, st.error().message);
+        }
+        return;
+      }
+      case WatchType::exit: {
+        unwatch_locked(fd);
+        lock.unlock();
+        std::lock_guard clock(watch.container->mu);
+        auto& tasks = watch.container->tasks;
+        for (auto t = tasks.begin(); t != tasks.end();) {
+          t = t->second.tgid == watch.pid ? tasks.erase(t) : std::next(t);
+        }
+        auto p = watch.container->pidfds.find(watch.pid);
+        if (p != watch.container->pidfds.end() && p->second == fd) {
+          ::close(fd);
+          watch.container->pidfds.erase(p);
+        }
+        spdlog::debug("core {}: pid {} exited; forgotten", watch.container->id, watch.pid);
+        return;
+      }
+    }
+  }
+
+  // A listener's own thread: it receives and serves inline (no hand-off, which costs two context switches per
+  // call), passing only calls that might block to the pool.
+  void listener_loop(const std::shared_ptr<Container>& c, const std::shared_ptr<Listener>& listener) {
+    if (auto st = prepare_worker_thread(); !st) spdlog::error("core: listener thread: {}", st.error().message);
+    (void)detail::prepare_path_worker();
+    pollfd fds[2] = {{listener->fd, POLLIN, 0}, {wake_, POLLIN, 0}};
+    while (true) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents != 0) return;  // stopping
+      if ((fds[0].revents & POLLIN) != 0) {
+        Job job{c, listener, {}};
+        const int r = receive_notification(listener->fd, job.n);
+        if (r == -ENOENT) continue;
+        if (r < 0) {
+          spdlog::warn("core {}: listener: {}", c->id, std::strerror(-r));
+          return;
+        }
+        serve(job, false);
+        continue;
+      }
+      if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) return;  // every task of this filter is gone
+    }
+  }
+
+  void reap_listener_threads_locked() {
+    for (auto it = listener_threads_.begin(); it != listener_threads_.end();) {
+      if (it->second->load()) {
+        it->first.join();
+        it = listener_threads_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void enqueue(Job job) {
+    std::lock_guard lock(queue_mu_);
+    jobs_.push_back(std::move(job));
+    // A worker that just answered may not be waiting yet: count the jobs nobody has taken, not only idleness.
+    if (static_cast<int>(jobs_.size()) > idle_ && static_cast<int>(workers_.size()) < kMaxWorkers) {
+      workers_.emplace_back([this] { work_loop(); });
+    } else {
+      queue_cv_.notify_one();
+    }
+  }
+
+  void work_loop() {
+    if (auto st = prepare_worker_thread(); !st) spdlog::error("core: worker: {}", st.error().message);
+    (void)detail::prepare_path_worker();
+    std::unique_lock lock(queue_mu_);
+    while (true) {
+      ++idle_;
+      queue_cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (stopping_) return;
+      Job job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      serve(job, true);
+      lock.lock();
+    }
+  }
+
+  void serve(Job& job, bool may_block) {
+    const auto& n = job.n;
+    detail::Call call{*job.container, job.listener->fd, n, counters_, {}, may_block};
+    auto c = job.container;
+    call.watch_exit = [this, c](int pidfd, pid_t t) { watch_exit(c, pidfd, t); };
+    Reply reply;
+    try {
+      reply = detail::serve_call(call);
+    } catch (const std::exception& e) {
+      spdlog::error("core {}: pid {} {}: {}", c->id, n.pid, syscall_name(n.nr), e.what());
+      reply = Reply::fail(ENOMEM);
+    }
+    int r = 0;
+    switch (reply.kind) {
+      case Reply::Kind::defer:
+        enqueue(std::move(job));
+        return;
+      case Reply::Kind::value:
+        r = respond_value(job.listener->fd, n.id, reply.value);
+        counters_.served.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Reply::Kind::error:
+        r = respond_error(job.listener->fd, n.id, static_cast<int>(reply.value));
+        counters_.served.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Reply::Kind::native:
+        r = respond_continue(job.listener->fd, n.id);
+        counters_.native.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case Reply::Kind::sent:
+        counters_.served.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    if (spdlog::should_log(spdlog::level::debug)) {
+      const char* how = reply.kind == Reply::Kind::native ? "native" : reply.kind == Reply::Kind::error ? "error" : "=";
+      spdlog::debug("core {}: pid {} {}({:#x}, {:#x}, {:#x}) {} {}{}", c->id, n.pid, syscall_name(n.nr), n.args[0],
+                    n.args[1], n.args[2], how, reply.kind == Reply::Kind::error ? std::strerror(static_cast<int>(reply.value)) : std::to_string(reply.value),
+                    r < 0 ? " (the guest no longer waits)" : "");
+    }
+  }
+
+  mutable std::mutex mu_;  // containers_, watches_
+  std::unordered_map<std::string, std::shared_ptr<Container>> containers_;
+  std::unordered_map<int, Watch> watches_;
+  std::list<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> listener_threads_;
+  int epoll_ = -1;
+  int wake_ = -1;
+  std::thread receiver_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> jobs_;
+  std::vector<std::thread> workers_;
+  int idle_ = 0;
+  bool stopping_ = false;
+  detail::Counters counters_;
+};
+
+CoreService::CoreService() : impl_(std::make_unique<Impl>()) {}
+CoreService::~CoreService() = default;
+void CoreService::add_container(const std::string& id, ContainerCorePolicy policy) { impl_->add_container(id, policy); }
+Status CoreService::add_channel(const std::string& id, int channel) { return impl_->add_channel(id, channel); }
+Status CoreService::add_listener(const std::string& id, int listener, pid_t pid) {
+  return impl_->add_listener(id, listener, pid);
+}
+void CoreService::remove_container(const std::string& id) { impl_->remove_container(id); }
+Expected<std::vector<ProcessTable>> CoreService::tables(const std::string& id, pid_t pid) const {
+  return impl_->tables(id, pid);
+}
+CoreService::Stats CoreService::stats() const { return impl_->stats(); }
+
+}  // namespace litebox::linux_host::core

@@ -1,0 +1,244 @@
+// Path opens for guests: see path_open.hpp.
+#include "path_open.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <charconv>
+#include <string_view>
+
+namespace litebox::linux_host::core::detail {
+namespace {
+
+// The shim's /proc and root, opened before any chroot (a chrooted worker's "/proc" is the guest's).
+int proc_dir() noexcept {
+  static const int fd = ::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd;
+}
+int our_root() noexcept {
+  static const int fd = ::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return fd;
+}
+
+bool parse_number(std::string_view text, int& out) noexcept {
+  if (text.empty() || text.size() > 10) return false;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size() && out >= 0;
+}
+
+// Drops "." components and repeated slashes (not "..": a symlink may stand before it).
+std::string tidy(std::string_view path) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    std::size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    i = j;
+  }
+  return out.empty() ? "/" : out;
+}
+
+long openat2_call(int dir, const std::string& path, const open_how& how) noexcept {
+  return ::syscall(SYS_openat2, dir, path.c_str(), &how, sizeof how);
+}
+
+// chroot of this worker thread (its own fs_struct) for the duration of a relative lookup.
+class WorkerRoot {
+ public:
+  explicit WorkerRoot(int root) noexcept {
+    if (::fchdir(root) != 0 || ::chroot(".") != 0) {
+      error_ = errno;
+      (void)::fchdir(our_root());
+    }
+  }
+  ~WorkerRoot() {
+    if (::fchdir(our_root()) == 0) (void)::chroot(".");
+  }
+  WorkerRoot(const WorkerRoot&) = delete;
+  WorkerRoot& operator=(const WorkerRoot&) = delete;
+  int error() const noexcept { return error_; }
+
+ private:
+  int error_ = 0;
+};
+
+int open_proc_entry(pid_t pid, const char* entry, int flags) noexcept {
+  const std::string name = std::to_string(pid) + "/" + entry;
+  return ::openat(proc_dir(), name.c_str(), flags);
+}
+
+}  // namespace
+
+int own_descriptor_alias(const std::string& raw_path, pid_t guest_pid, pid_t guest_tid) noexcept {
+  const std::string path = tidy(raw_path);
+  int n = -1;
+  if (path == "/dev/stdin") return 0;
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  std::string_view rest;
+  const std::string pid_prefix = "/proc/" + std::to_string(guest_pid) + "/fd/";
+  const std::string task_prefix =
+      "/proc/" + std::to_string(guest_pid) + "/task/" + std::to_string(guest_tid) + "/fd/";
+  for (std::string_view prefix : {std::string_view("/dev/fd/"), std::string_view("/proc/self/fd/"),
+                                  std::string_view("/proc/thread-self/fd/"), std::string_view(pid_prefix),
+                                  std::string_view(task_prefix)}) {
+    if (path.starts_with(prefix)) {
+      rest = std::string_view(path).substr(prefix.size());
+      return parse_number(rest, n) ? n : -1;
+    }
+  }
+  return -1;
+}
+
+int prepare_path_worker() noexcept { return proc_dir() >= 0 && our_root() >= 0 ? 0 : -EMFILE; }
+
+bool names_foreign_magic_link(const std::string& raw_path, const GuestCredentials& creds) noexcept {
+  const pid_t own = creds.nstgids.empty() ? creds.tgid : creds.nstgids.back();
+  const std::string path = tidy(raw_path);
+  if (!path.starts_with("/proc/")) return false;
+  std::string_view rest = std::string_view(path).substr(6);
+  const std::size_t slash = rest.find('/');
+  int pid = 0;
+  if (slash == std::string_view::npos || !parse_number(rest.substr(0, slash), pid) || pid == own) return false;
+  rest = rest.substr(slash + 1);
+  if (rest.starts_with("task/")) {
+    rest = rest.substr(5);
+    const std::size_t next = rest.find('/');
+    if (next == std::string_view::npos) return false;
+    rest = rest.substr(next + 1);
+  }
+  return rest.starts_with("fd/") || rest == "cwd" || rest == "root" || rest == "exe" || rest.starts_with("cwd/") ||
+         rest.starts_with("root/");
+}
+
+bool open_might_block(const OpenRequest& r) noexcept {
+  if (own_descriptor_alias(r.path, 0, 0) >= 0) return true;  // a pipe or a tty, most likely
+  // Resolved with the shim's credentials: the answer only picks the thread; the real open checks the guest's.
+  OpenRequest probe = r;
+  probe.as_guest = false;
+  probe.flags = O_PATH | (r.flags & (O_NOFOLLOW | O_DIRECTORY));
+  const int fd = open_for_guest(probe);
+  if (fd == -ENOENT) return false;  // the real open fails the same way, or creates a regular file
+  if (fd < 0) return true;          // unsure: the pool's worker may block, a listener's thread must not
+  struct stat st{};
+  const bool plain = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+  ::close(fd);
+  return !plain;
+}
+
+int open_for_guest(const OpenRequest& r) noexcept {
+  const GuestCredentials& creds = *r.creds;
+  const pid_t guest_pid = creds.nstgids.empty() ? creds.tgid : creds.nstgids.back();
+  const pid_t guest_tid = creds.nspids.empty() ? r.tid : creds.nspids.back();
+  // Ours are always close-on-exec and never become the shim's controlling terminal. O_PATH takes only
+  // O_DIRECTORY and O_NOFOLLOW (open and openat drop the rest; openat2 refuses them).
+  constexpr int kPathFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  int own_flags = static_cast<int>(r.flags) | O_CLOEXEC;
+  if ((own_flags & O_PATH) == 0) {
+    own_flags |= O_NOCTTY;
+  } else if (!r.strict) {
+    own_flags &= kPathFlags;
+  }
+
+  // The caller's own descriptors: reopened from ours, as the kernel reopens /proc/self/fd/N.
+  std::string path = r.path;
+  const bool absolute = !path.empty() && path[0] == '/';
+  // The caller's own magic links are still magic links: a caller that refuses them gets ELOOP.
+  const bool no_magic = (r.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0;
+  if (absolute) {
+    const int alias = own_descriptor_alias(path, guest_pid, guest_tid);
+    if (alias >= 0 && no_magic) return -ELOOP;
+    if (alias >= 0) {
+      auto raw = r.files->raw(static_cast<std::uint32_t>(alias));
+      if (!raw) return -ENOENT;
+      std::optional<ActingAs> as;
+      if (r.as_guest && as.emplace(creds).error() != 0) return -as->error();
+      const std::string self = "self/fd/" + std::to_string(raw.value());
+      const int fd = ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0);
+      return fd < 0 ? -errno : fd;
+    }
+    // /proc/self and /proc/thread-self name the caller in the guest's procfs (procfs resolves them for the
+    // opener, which is the shim); its own exe, cwd and root links are its own to open.
+    const std::string tidied = [&] {
+      std::string t = path;
+      if (t.starts_with("/proc/self/") || t == "/proc/self") {
+        t = "/proc/" + std::to_string(guest_pid) + t.substr(10);
+      } else if (t.starts_with("/proc/thread-self/") || t == "/proc/thread-self") {
+        t = "/proc/" + std::to_string(guest_pid) + "/task/" + std::to_string(guest_tid) + t.substr(17);
+      }
+      return t;
+    }();
+    path = tidied;
+    const std::string own = "/proc/" + std::to_string(guest_pid) + "/";
+    for (const char* link : {"exe", "cwd", "root"}) {
+      if (tidy(path) == own + link) {
+        if (no_magic) return -ELOOP;
+        std::optional<ActingAs> as;
+        if (r.as_guest && as.emplace(creds).error() != 0) return -as->error();
+        const int fd = open_proc_entry(r.tid, link, own_flags & ~O_CREAT);
+        return fd < 0 ? -errno : fd;
+      }
+    }
+  }
+
+  const int root = open_proc_entry(r.tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -errno;
+  open_how how{};
+  // open and openat ignore flag bits they do not know; openat2 refuses them.
+  constexpr unsigned kKnownFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                   O_DSYNC | O_ASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW |
+                                   O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE;
+  const unsigned flags = r.strict ? static_cast<unsigned>(own_flags) : static_cast<unsigned>(own_flags) & kKnownFlags;
+  how.flags = flags;
+  // open and openat ignore the mode without O_CREAT or O_TMPFILE (which includes O_DIRECTORY's bit); openat2
+  // refuses it, and gets it as given.
+  const bool creates = (r.flags & O_CREAT) != 0 || (r.flags & O_TMPFILE) == O_TMPFILE;
+  how.mode = creates || r.strict ? r.mode : 0;
+  how.resolve = r.resolve | RESOLVE_NO_MAGICLINKS;
+  long fd = -1;
+  int err = 0;
+  if (absolute && (r.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == 0) {
+    how.resolve |= RESOLVE_IN_ROOT;
+    std::optional<ActingAs> as;
+    if (r.as_guest && as.emplace(creds).error() != 0) {
+      err = as->error();
+    } else {
+      fd = openat2_call(root, path, how);
+      if (fd < 0) err = errno;
+    }
+  } else {
+    const int base = r.dir_raw >= 0 ? r.dir_raw : open_proc_entry(r.tid, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (base < 0) {
+      err = errno;
+    } else {
+      WorkerRoot in_root(root);
+      if (in_root.error() != 0) {
+        err = in_root.error();
+      } else {
+        std::optional<ActingAs> as;
+        if (r.as_guest && as.emplace(creds).error() != 0) {
+          err = as->error();
+        } else {
+          fd = openat2_call(base, path, how);
+          if (fd < 0) err = errno;
+        }
+      }
+      if (r.dir_raw < 0) ::close(base);
+    }
+  }
+  ::close(root);
+  return fd < 0 ? -err : static_cast<int>(fd);
+}
+
+}  // namespace litebox::linux_host::core::detail
