@@ -16,6 +16,8 @@ ShimArgsResult parse_shim_args(const std::vector<std::string>& argv) {
     if (name == "transport") return &args.transport;
     if (name == "log-level") return &args.log_level;
     if (name == "runtime-root") return &args.runtime_root;
+    if (name == "core") return &args.core;
+    if (name == "core-budget") return &args.core_budget;
     return nullptr;
   };
   auto bool_flag = [&](std::string_view name) -> bool* {

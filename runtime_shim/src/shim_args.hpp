@@ -24,6 +24,8 @@ struct ShimArgs {
   std::string transport = "ttrpc";
   std::string log_level;
   std::string runtime_root;
+  std::string core = "on";       // the LiteBox core: "on" or "off" (the runtime options' "core")
+  std::string core_budget = "0";  // per-container descriptor budget, 0: none
 };
 
 struct ShimArgsResult {

@@ -20,6 +20,18 @@ linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json) {
   if (!doc.is_object()) return linux_host::Error{EINVAL, "runtime options: must be a JSON object"};
   ShimConfig config;
   for (const auto& [key, value] : doc.as_object()) {
+    if (key == "core") {
+      if (!value.is_bool()) return linux_host::Error{EINVAL, "runtime options: \"core\" must be true or false"};
+      config.core = value.as_bool();
+      continue;
+    }
+    if (key == "core_descriptor_budget") {
+      if (!value.is_int64() || value.as_int64() < 0 || value.as_int64() > (1 << 20)) {
+        return linux_host::Error{EINVAL, "runtime options: \"core_descriptor_budget\" must be a number from 0 to 1048576"};
+      }
+      config.core_descriptor_budget = static_cast<std::size_t>(value.as_int64());
+      continue;
+    }
     if (!value.is_string()) return linux_host::Error{EINVAL, "runtime options: \"" + std::string(key) + "\" must be a string"};
     const std::string text(value.as_string());
     if (key == "transport") {

@@ -1,6 +1,7 @@
 // The shim's runtime options: a JSON file named by the runtime options containerd passes on `start`'s
 // stdin (runtimeoptions.v1.Options{config_path, config_body}, the CRI runtime's `options` table):
-//   {"transport": "ttrpc" | "grpc", "log_level": "info" | "debug" | ..., "runtime_root": "/run/containerd/litebox"}
+//   {"transport": "ttrpc" | "grpc", "log_level": "info" | "debug" | ..., "runtime_root": "/run/containerd/litebox",
+//    "core": true | false, "core_descriptor_budget": 4096}
 #pragma once
 
 #include <string>
@@ -16,6 +17,12 @@ struct ShimConfig {
   std::string transport = "ttrpc";
   std::string log_level;  // empty: info, or debug with -debug
   std::string runtime_root = kDefaultRuntimeRoot;
+  // The LiteBox core serves the containers' descriptor system calls; false: plain runc-style containers.
+  // A container's annotation org.litebox.core ("on"/"off") overrides it.
+  bool core = true;
+  // The most open file descriptions one container may hold (0: only RLIMIT_NOFILE applies). The annotation
+  // org.litebox.core.descriptor-budget overrides it.
+  std::size_t core_descriptor_budget = 0;
 };
 
 // From the bytes containerd wrote to `start`'s stdin: empty, a google.protobuf.Any holding

@@ -17,6 +17,7 @@
 #include "commands/shim_log.hpp"
 #include "grpc_transport.hpp"
 #include "litebox/linux/container.hpp"
+#include "task/core_introspection.hpp"
 #include "task/event_forwarder.hpp"
 #include "task/reaper.hpp"
 #include "task/task_service.hpp"
@@ -48,8 +49,16 @@ int serve_command(const ShimArgs& args) {
   std::mutex exit_mutex;
   std::condition_variable exit_requested;
   bool exiting = false;
+  // The core's threads start before any container exists; it serves every container the options (or the
+  // container's annotations) put under it.
+  std::optional<linux_host::core::CoreService> core;
   TaskServiceConfig service_config;
   service_config.namespace_name = args.namespace_name;
+  service_config.core_defaults.enabled = args.core != "off";
+  service_config.core_defaults.descriptor_budget = static_cast<std::size_t>(std::strtoull(args.core_budget.c_str(), nullptr, 10));
+  core.emplace();
+  service_config.core = &*core;
+  service_config.shim_address = args.socket_path;
   service_config.request_exit = [&] {
     std::lock_guard lock(exit_mutex);
     exiting = true;
@@ -62,6 +71,7 @@ int serve_command(const ShimArgs& args) {
   }
   ServiceRegistry registry;
   service.register_methods(registry);
+  register_core_methods(registry, *core);
 
   std::optional<ttrpc::Server> ttrpc_server;
   std::optional<GrpcTransport> grpc_server;

@@ -66,7 +66,8 @@ pid_t spawn_server(const ShimArgs& args, const ShimConfig& config, const std::st
   std::vector<std::string> words = {self_executable(), "-namespace", args.namespace_name, "-id", args.id,
                                     "-address", args.address, "-publish-binary", args.publish_binary,
                                     "-socket-path", socket_path, "-transport", config.transport,
-                                    "-runtime-root", config.runtime_root};
+                                    "-runtime-root", config.runtime_root, "-core", config.core ? "on" : "off",
+                                    "-core-budget", std::to_string(config.core_descriptor_budget)};
   if (!config.log_level.empty()) {
     words.push_back("-log-level");
     words.push_back(config.log_level);

@@ -40,6 +40,7 @@ struct TaskContainer {
   std::filesystem::path bundle;
   bool rootfs_mounted = false;  // Create mounted its rootfs mounts on <bundle>/rootfs
   bool paused = false;
+  bool core = false;  // the LiteBox core serves its processes' descriptor calls
   std::shared_ptr<TaskProcess> init;
   std::map<std::string, std::shared_ptr<TaskProcess>> execs;
 };

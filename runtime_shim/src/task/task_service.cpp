@@ -5,12 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <shared_mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "events.pb.h"
+#include "oci/bundle.hpp"
 #include "oci/config.hpp"
 #include "oci/diagnostics.hpp"
 #include "task/rootfs_mounts.hpp"
@@ -92,6 +94,32 @@ RpcStatus TaskService::find(const std::string& id, const std::string& exec_id,
   return {};
 }
 
+namespace {
+
+// For litebox-ctl, which finds a container's shim by the container's id.
+void write_shim_address(const std::filesystem::path& file, const std::string& address) {
+  if (address.empty()) return;
+  std::ofstream out(file, std::ios::trunc);
+  out << address << "\n";
+  if (!out) spdlog::debug("cannot write {}", file.string());
+}
+
+}  // namespace
+
+linux_host::Expected<std::optional<CoreChannel>> TaskService::core_channel_for(const std::string& id,
+                                                                             const std::filesystem::path& bundle) {
+  if (config_.core == nullptr) return std::optional<CoreChannel>{};
+  auto spec = oci::load_bundle(bundle);
+  if (!spec.value) return std::optional<CoreChannel>{};  // the runtime reports what is wrong with the bundle
+  auto policy = core_policy_for(config_.core_defaults, spec.value->annotations);
+  if (!policy) return std::move(policy).error();
+  if (!policy.value()) return std::optional<CoreChannel>{};
+  auto channel = CoreChannel::open();
+  if (!channel) return std::move(channel).error();
+  config_.core->add_container(id, *policy.value());
+  return std::optional<CoreChannel>{std::move(channel.value())};
+}
+
 RpcStatus TaskService::create(const taskapi::CreateTaskRequest& request, taskapi::CreateTaskResponse& response) {
   const std::string& id = request.id();
   if (!valid_id(id)) return RpcStatus::error(StatusCode::invalid_argument, "invalid container id \"" + id + "\"");
@@ -138,6 +166,22 @@ RpcStatus TaskService::create(const taskapi::CreateTaskRequest& request, taskapi
   create_request.id = id;
   create_request.bundle = bundle;
   create_request.io = init->io->process_stdio();
+  auto core = core_channel_for(id, bundle);
+  if (!core) {
+    init->io.reset();
+    undo_mounts();
+    return RpcStatus::error(StatusCode::invalid_argument, "create " + id + ": " + core.error().message);
+  }
+  if (core.value()) {
+    create_request.core_channel = core.value()->process_end();
+    container->core = true;
+    if (auto handed = core.value()->hand_to(*config_.core, id); !handed) {
+      init->io.reset();
+      undo_mounts();
+      config_.core->remove_container(id);
+      return runtime_error(handed.error());
+    }
+  }
   {
     // The runtime forks and waits for its helpers: keep the reaper off them, and register the init's pid
     // before the reaper can see it exit.
@@ -146,11 +190,13 @@ RpcStatus TaskService::create(const taskapi::CreateTaskRequest& request, taskapi
     if (!created) {
       init->io.reset();
       undo_mounts();
+      if (core.value()) config_.core->remove_container(id);
       spdlog::warn("create {}: {}", id, created.error().message);
       return runtime_error(created.error());
     }
     init->pid = created.value().pid;
     init->io->attach(created.value().console_master);
+    if (core.value()) write_shim_address(runtime_.config().root / id / "shim.address", config_.shim_address);
     std::lock_guard lock(mutex_);
     containers_[id] = container;
     by_pid_[init->pid] = init;
@@ -225,8 +271,17 @@ RpcStatus TaskService::start_exec(const std::shared_ptr<TaskContainer>& containe
     linux_host::ExecRequest exec_request;
     exec_request.process = process->exec_spec;
     exec_request.io = io.value()->process_stdio();
+    std::optional<CoreChannel> core;
+    if (container->core) {
+      auto channel = CoreChannel::open();
+      if (!channel) return runtime_error(channel.error());
+      core.emplace(std::move(channel.value()));
+      exec_request.core_channel = core->process_end();
+      if (auto handed = core->hand_to(*config_.core, container->id); !handed) return runtime_error(handed.error());
+    }
     auto started = runtime_.exec(container->id, exec_request);
     if (!started) return runtime_error(started.error());
+
     io.value()->attach(started.value().console_master);
     std::lock_guard lock(mutex_);
     process->io = std::move(io.value());
@@ -344,6 +399,7 @@ RpcStatus TaskService::remove(const taskapi::DeleteRequest& request, taskapi::De
     removed = runtime_.remove(container->id, true);
   }
   if (!removed) spdlog::warn("delete {}: {}", container->id, removed.error().message);
+  if (container->core) config_.core->remove_container(container->id);
   if (container->rootfs_mounted) {
     if (auto unmounted = unmount_rootfs(container->bundle / "rootfs"); !unmounted) {
       spdlog::warn("delete {}: {}", container->id, unmounted.error().message);

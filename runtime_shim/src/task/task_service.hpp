@@ -17,6 +17,7 @@
 #include "litebox/linux/container.hpp"
 #include "rpc/service_registry.hpp"
 #include "task.pb.h"
+#include "task/core_attachment.hpp"
 #include "task/event_publisher.hpp"
 #include "task/oom_watcher.hpp"
 #include "task/reaper.hpp"
@@ -33,6 +34,11 @@ struct TaskServiceConfig {
   std::function<void()> request_exit;
   // How long an exited process's output may take to drain before its exit is published anyway.
   std::chrono::milliseconds io_drain_limit{2000};
+  // The LiteBox core (null: every container runs without it) and when it serves a container.
+  linux_host::core::CoreService* core = nullptr;
+  CoreDefaults core_defaults;
+  // The shim's socket, written next to each container's runtime state (shim.address) for litebox-ctl.
+  std::string shim_address;
 };
 
 class TaskService {
@@ -75,6 +81,10 @@ class TaskService {
                  std::shared_ptr<TaskProcess>& process) const;
   // NOT_FOUND unless the container is known.
   RpcStatus require_container(const std::string& id) const;
+  // The core channel for a new container's init when the core serves it (registered with the core), or
+  // nullopt. Errors: the bundle's core annotations are malformed.
+  linux_host::Expected<std::optional<CoreChannel>> core_channel_for(const std::string& id,
+                                                                   const std::filesystem::path& bundle);
   RpcStatus start_init(const std::shared_ptr<TaskContainer>& container, taskapi::StartResponse& response);
   RpcStatus start_exec(const std::shared_ptr<TaskContainer>& container, const std::shared_ptr<TaskProcess>& process,
                        taskapi::StartResponse& response);

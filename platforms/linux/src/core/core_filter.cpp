@@ -95,6 +95,11 @@ Error libseccomp_error(const std::string& what, int negative_errno) {
 // kernel's F_DUPFD without stopping; masking with 0xffffffff compares what the kernel will read.
 constexpr scmp_datum_t kLow32 = 0xffffffffULL;
 
+// SCMP_A0..5 build C99 compound literals, which C++ compilers warn about (clang's -Wc99-extensions).
+scmp_arg_cmp arg_masked_eq(unsigned arg, scmp_datum_t mask, scmp_datum_t value) {
+  return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, mask, value};
+}
+
 }  // namespace
 
 std::span<const CoreSyscall> core_syscall_policy() noexcept { return kPolicy; }
@@ -160,17 +165,17 @@ Expected<SeccompProgram> compile_core_filter() {
     Status added;
     if (entry.name == "fcntl") {
       for (scmp_datum_t command : {F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD}) {
-        added = add({SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, command)});
+        added = add({arg_masked_eq(1, kLow32, command)});
         if (!added) break;
       }
     } else if (entry.name == "ioctl") {
       for (scmp_datum_t request : {FIOCLEX, FIONCLEX}) {
-        added = add({SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, request)});
+        added = add({arg_masked_eq(1, kLow32, request)});
         if (!added) break;
       }
     } else if (entry.name == "seccomp") {
-      added = add({SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, SECCOMP_SET_MODE_FILTER),
-                   SCMP_A1(SCMP_CMP_MASKED_EQ, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_NEW_LISTENER)});
+      added = add({arg_masked_eq(0, kLow32, SECCOMP_SET_MODE_FILTER),
+                   arg_masked_eq(1, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_NEW_LISTENER)});
     } else {
       added = add({});
     }
