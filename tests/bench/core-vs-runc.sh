@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# What the LiteBox core costs: containerd-shim-litebox-v1 with the core on (annotation org.litebox.core=on),
+# the same shim with the core off (org.litebox.core=off), Debian's runc shim (io.containerd.runc.v2), and the
+# host itself ("native"), all in one run, one private containerd (Debian's), the same busybox rootfs.
+#  1. Pipe throughput: `dd if=/dev/zero bs=64k count=16384 | cat > /dev/null` (1 GiB, busybox's dd and cat),
+#     timed inside the container with a static CLOCK_MONOTONIC stamp before and after; MiB/s, median of REPS.
+#     Goal: the core within 2% of native (ratio on/native at least 0.98).
+#  2. open("/dev/null") + close, LOOP_N times (or as many as fit in LOOP_MAX_S seconds), by a static C program
+#     (core_bench/openclose.c) that prints the mean nanoseconds per iteration, and those of the first and the
+#     last 1% of the iterations (a cost that grows with the descriptors opened so far shows there); median of
+#     REPS. Reported: the core's added cost (on - off) in microseconds per iteration and per call.
+#  3. `ctr run --rm --rootfs ROOTFS ID /bin/true` wall time, median of RUNS per configuration after WARMUP
+#     runs each. Reported: the core's added milliseconds (on - off).
+# Configurations are interleaved round by round (the first one rotating each round), so drift and other work
+# on the machine hit all of them alike. 1 and 2 run in one container per configuration and repetition.
+# Inside each container the Seccomp mode of /proc/self/status is read too: 2 (a filter) when the core put the
+# container's processes under its seccomp user notification, 0 with the core off and with runc's shim (ctr
+# sets no seccomp profile). Until the core serves containers, on and off show the same figures.
+#
+# Usage: core-vs-runc.sh SHIM_BINARY [RUNS]     (as root)
+#   SHIM_BINARY: our containerd-shim-litebox-v1 (any file name; it is put on containerd's PATH under that name).
+#   RUNS: timed `ctr run --rm /bin/true` per configuration (default 20).
+# Environment: REPS (default 5) repetitions of 1 and 2; LOOP_N (default 200000) open+close iterations;
+#   LOOP_MAX_S (default 10) seconds after which the loop stops early (so that a slow core cannot stretch the
+#   run; the table says how many iterations were done); WARMUP (default 2) untimed `ctr run` per
+#   configuration; CC (default cc) for the two static C programs.
+# Needs root, Debian's containerd and runc, busybox-static, a C compiler with static glibc (libc6-dev).
+set -Eeuo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../scripts/private-containerd.sh
+. "$here/../scripts/private-containerd.sh"
+
+invocation=$(
+  for v in REPS LOOP_N LOOP_MAX_S WARMUP CC; do
+    if [ -n "${!v:-}" ]; then printf '%s=%q ' "$v" "${!v}"; fi
+  done
+  printf '%q' "$0"
+  if [ $# -gt 0 ]; then printf ' %q' "$@"; fi
+)
+fail() { echo "core-vs-runc: $*" >&2; exit 1; }
+usage="usage: $0 SHIM_BINARY [RUNS]   (env: REPS, LOOP_N, LOOP_MAX_S, WARMUP, CC)"
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then fail "$usage"; fi
+shim=$1
+runs=${2:-20}
+reps=${REPS:-5}
+loop_n=${LOOP_N:-200000}
+loop_max_s=${LOOP_MAX_S:-10}
+warmup=${WARMUP:-2}
+cc=${CC:-cc}
+for n in "$runs" "$reps" "$loop_n" "$loop_max_s" "$warmup"; do
+  [[ $n =~ ^[0-9]+$ ]] || fail "not a count: $n; $usage"
+done
+if [ "$runs" -lt 1 ] || [ "$reps" -lt 1 ] || [ "$loop_n" -lt 1 ] || [ "$loop_max_s" -lt 1 ]; then
+  fail "RUNS, REPS, LOOP_N and LOOP_MAX_S must be at least 1"
+fi
+{ [ -f "$shim" ] && [ -x "$shim" ]; } || fail "no shim binary at $shim (build it: cmake --build --preset release)"
+command -v containerd-shim-runc-v2 >/dev/null || fail "needs Debian's containerd (containerd-shim-runc-v2 not found)"
+command -v runc >/dev/null || fail "needs Debian's runc (apt-get install runc)"
+command -v "$cc" >/dev/null || fail "needs a C compiler ($cc not found; apt-get install gcc libc6-dev)"
+
+trap 'pcd_cleanup' EXIT
+pcd_trap_errors core-vs-runc
+
+pcd_shim_dir "$shim"
+pcd_start core "$PCD_SHIM_DIR"
+rootfs=$PCD_DIR/rootfs
+pcd_build_rootfs "$rootfs"
+# The C programs go into the rootfs (/bench inside the container); the host runs the same files.
+mkdir -p "$rootfs/bench"
+for prog in openclose stamp; do
+  "$cc" -static -O2 -o "$rootfs/bench/$prog" "$here/core_bench/$prog.c" ||
+    fail "could not build $here/core_bench/$prog.c statically (static glibc: apt-get install libc6-dev)"
+done
+
+configs=(on off runc native)
+containers=(on off runc)
+declare -A runtime_of=([on]=io.containerd.litebox.v1 [off]=io.containerd.litebox.v1 [runc]=io.containerd.runc.v2)
+declare -A annotation_of=([on]=org.litebox.core=on [off]=org.litebox.core=off [runc]=org.litebox.core=off)
+
+# rotated N ITEMS...: the items, starting at item N mod count (round N's order).
+rotated() {
+  local n=$1
+  shift
+  local items=("$@") i
+  for ((i = 0; i < ${#items[@]}; i++)); do echo "${items[(n + i) % ${#items[@]}]}"; done
+}
+
+# ctr run --rm for configuration CONFIG (on, off, runc): ctr_run CONFIG ID OUTPUT_FILE COMMAND...; on failure
+# shows ctr's output and fails.
+ctr_run() {
+  local config=$1 id=$2-$1-$$ out=$3
+  shift 3
+  if ! PCD_CTR_TIMEOUT=${PCD_CTR_TIMEOUT:-$((loop_max_s + 120))} pcd_ctr run --rm --runtime "${runtime_of[$config]}" --annotation "${annotation_of[$config]}" \
+    "${PCD_RUN_OPTS[@]}" --rootfs "$rootfs" "$id" "$@" </dev/null >"$out" 2>&1; then
+    echo "core-vs-runc: ctr run --rm --runtime ${runtime_of[$config]} --annotation ${annotation_of[$config]} ... $id $* failed:" >&2
+    cat -v "$out" >&2
+    return 1
+  fi
+}
+
+echo "core-vs-runc: containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), $(nproc) CPUs, kernel $(uname -r)"
+echo "shim: $(readlink -f "$shim")"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
+
+# ---- 1 and 2: the pipe and the open+close loop, one container (or host shell) per configuration and rep ----
+# Argument 1: the directory of the C programs (/bench inside, $rootfs/bench natively); 2: LOOP_N;
+# 3: LOOP_MAX_S. busybox by absolute path, so that natively the same binary runs (not the host's coreutils).
+# shellcheck disable=SC2016 # expanded by the container's shell
+workload='
+b=$1
+s=$("$b"/stamp)
+/bin/busybox dd if=/dev/zero bs=64k count=16384 2>/tmp/dd.err | /bin/busybox cat >/dev/null
+e=$("$b"/stamp)
+/bin/busybox grep -q "^16384+0 records out" /tmp/dd.err || { echo "dd did not copy 1 GiB:"; /bin/busybox cat /tmp/dd.err; exit 1; }
+echo "pipe $s $e"
+echo "loop $("$b"/openclose "$2" "$3")"
+echo "seccomp $(/bin/busybox awk "/^Seccomp:/ {print \$2}" /proc/self/status)"
+'
+declare -A pipe_mibs=() loop_ns=() loop_iters=() loop_first=() loop_last=() seccomp_of=()
+out=$PCD_DIR/workload.out
+native_tmp=$PCD_DIR/native-tmp
+mkdir -p "$native_tmp"
+echo
+echo "pipe and open+close: $reps repetitions of [$(rotated 0 "${configs[@]}" | tr '\n' ' ' | sed 's/ $//')], rotating"
+for rep in $(seq 1 "$reps"); do
+  for config in $(rotated $((rep - 1)) "${configs[@]}"); do
+    if [ "$config" = native ]; then
+      # The same script on the host, its /tmp a directory of ours.
+      /bin/busybox sh -c "${workload//\/tmp\//$native_tmp/}" sh "$rootfs/bench" "$loop_n" "$loop_max_s" </dev/null >"$out" 2>&1 ||
+        { cat -v "$out" >&2; fail "the workload failed on the host"; }
+    else
+      ctr_run "$config" "w$rep" "$out" /bin/sh -c "$workload" sh /bench "$loop_n" "$loop_max_s"
+    fi
+    read -r s e < <(awk '$1 == "pipe" {print $2, $3}' "$out") || true
+    read -r ns iters first last < <(awk '$1 == "loop" {print $2, $3, $4, $5}' "$out") || true
+    mode=$(awk '$1 == "seccomp" {print $2}' "$out")
+    if [ -z "${s:-}" ] || [ -z "${e:-}" ] || [ -z "${ns:-}" ] || [ -z "${iters:-}" ]; then cat -v "$out" >&2; fail "no figures from $config"; fi
+    pipe_mibs[$config]+="$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.1f", 1024 / ((e - s) / 1e9)}') "
+    loop_ns[$config]+="$ns "
+    loop_iters[$config]+="$iters "
+    loop_first[$config]+="$first "
+    loop_last[$config]+="$last "
+    seccomp_of[$config]=${mode:-?}
+  done
+  printf '  rep %d/%d done\n' "$rep" "$reps"
+done
+
+# ---- 3. ctr run --rm /bin/true ----
+declare -A run_us=()
+for config in "${containers[@]}"; do
+  for i in $(seq 1 "$warmup"); do ctr_run "$config" "warm$i" "$out" /bin/true; done
+done
+for round in $(seq 1 "$runs"); do
+  for config in $(rotated $((round - 1)) "${containers[@]}"); do
+    start=${EPOCHREALTIME/./}
+    ctr_run "$config" "run$round" "$out" /bin/true
+    end=${EPOCHREALTIME/./}
+    run_us[$config]+="$((end - start)) "
+  done
+done
+
+# ---- the table ----
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+fmt() { awk -v v="$1" -v f="$2" 'BEGIN {printf f, v}'; }
+ratio() { if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; fi; }
+
+declare -A med_pipe=() med_loop=() med_iters=() med_first=() med_last=() med_run=([native]=-)
+for config in "${configs[@]}"; do
+  med_pipe[$config]=$(median <<<"${pipe_mibs[$config]}")
+  med_loop[$config]=$(median <<<"${loop_ns[$config]}")
+  med_iters[$config]=$(median <<<"${loop_iters[$config]}")
+  med_first[$config]=$(median <<<"${loop_first[$config]}")
+  med_last[$config]=$(median <<<"${loop_last[$config]}")
+done
+for config in "${containers[@]}"; do med_run[$config]=$(awk -v us="$(median <<<"${run_us[$config]}")" 'BEGIN {printf "%.1f", us / 1000}'); done
+
+row() {  # row METRIC FORMAT ARRAY_NAME
+  local -n values=$3
+  local cells=() config
+  for config in "${configs[@]}"; do
+    if [ "${values[$config]}" = - ]; then cells+=(-); else cells+=("$(fmt "${values[$config]}" "$2")"); fi
+  done
+  printf '  %-34s %10s %10s %10s %10s   %8s %8s %9s\n' "$1" "${cells[@]}" \
+    "$(ratio "${values[on]}" "${values[off]}")" "$(ratio "${values[on]}" "${values[runc]}")" \
+    "$(ratio "${values[on]}" "${values[native]}")"
+}
+echo
+echo "medians; ratios are core on / the other column (MiB/s: higher is better; ns and ms: lower is better)"
+printf '  %-34s %10s %10s %10s %10s   %8s %8s %9s\n' metric "core on" "core off" runc native on/off on/runc on/native
+row "pipe 1 GiB, MiB/s (of $reps)" '%.0f' med_pipe
+row "open+close, ns/iteration (of $reps)" '%.0f' med_loop
+row "  iterations done (max $loop_n)" '%.0f' med_iters
+row "  first 1% of them, ns/iteration" '%.0f' med_first
+row "  last 1% of them, ns/iteration" '%.0f' med_last
+row "ctr run --rm /bin/true, ms (of $runs)" '%.1f' med_run
+printf '  %-34s %10s %10s %10s %10s\n' "Seccomp mode inside (2: a filter)" \
+  "${seccomp_of[on]}" "${seccomp_of[off]}" "${seccomp_of[runc]}" "${seccomp_of[native]}"
+
+echo
+pipe_r=$(ratio "${med_pipe[on]}" "${med_pipe[native]}")
+awk -v r="$pipe_r" -v off="$(ratio "${med_pipe[on]}" "${med_pipe[off]}")" 'BEGIN {
+  printf "pipe: core on at %.1f%% of native, %.1f%% of core off (goal: within 2%% of native: %s)\n",
+    r * 100, off * 100, (r >= 0.98) ? "meets" : "misses" }'
+awk -v on="${med_loop[on]}" -v off="${med_loop[off]}" -v n="${med_iters[on]}" -v max="$loop_n" 'BEGIN {
+  d = (on - off) / 1000
+  printf "open+close: the core adds %.2f us per iteration, %.2f us per system call (%.2fx of core off)\n", d, d / 2, on / off
+  if (n < max) printf "  (core on stopped after %d of %d iterations: LOOP_MAX_S)\n", n, max }'
+awk -v on="${med_run[on]}" -v off="${med_run[off]}" -v runc="${med_run[runc]}" 'BEGIN {
+  printf "ctr run --rm /bin/true: the core adds %.1f ms (core on %.2fx of runc, core off %.2fx of runc)\n",
+    on - off, on / runc, off / runc }'
+awk -v f="${med_first[on]}" -v l="${med_last[on]}" 'BEGIN {
+  if (f > 0 && l > 1.5 * f) printf "  the core'"'"'s cost grows with the descriptors opened so far: %.1f us per iteration at first, %.1f us at the end\n", f / 1000, l / 1000 }'
+if [ "${seccomp_of[on]}" = "${seccomp_of[off]}" ]; then
+  echo "note: Seccomp mode ${seccomp_of[on]} both with the core on and off: the core did not put the container under a filter (not served yet?)"
+fi
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "command: $invocation"
