@@ -48,9 +48,40 @@ fdcore::Result<Ref> lookup(Call& call, TaskFiles& tf, pid_t tgid, int fd) {
   return tf.files.get(static_cast<std::uint32_t>(fd));
 }
 
+// The lowest number at or above `from` free in both the table and the guest's kernel table (descriptors the
+// guest got without the core are adopted on the way; a number another thread is still closing is skipped, as
+// the kernel would skip it), or -1 when none is below the guest's RLIMIT_NOFILE.
+int free_number(Call& call, TaskFiles& tf, pid_t tgid, std::uint32_t from) {
+  (void)tf.files.set_nofile(std::min<std::uint64_t>(guest_nofile(call.n.pid), tf.files.files()->nr_open()));
+  for (int tries = 0; tries < 4096; ++tries) {
+    const int target = tf.files.lowest_free(from);
+    if (target < 0) return -1;
+    if (auto c = tf.closing.find(target); c != tf.closing.end()) {
+      if (guest_fd_open(tgid, target) == 1) {
+        from = static_cast<std::uint32_t>(target) + 1;
+        continue;
+      }
+      tf.closing.erase(c);
+    }
+    if (!reconcile_number(call, tf, tgid, target)) return target;
+  }
+  return -1;
+}
+
+// The container's descriptor budget: open file descriptions its processes hold together.
+bool over_budget(const Container& c, std::size_t adding) {
+  if (c.policy.descriptor_budget == 0 || c.store->size() + adding <= c.policy.descriptor_budget) return false;
+  spdlog::warn("core {}: the container is at its descriptor budget ({}): EMFILE", c.id, c.policy.descriptor_budget);
+  return true;
+}
+
 // A new object the core made (our `raw`, close-on-exec), installed at the lowest free number.
 Reply install_new(Call& call, TaskFiles& tf, pid_t tgid, int raw, DescriptorKind kind, bool cloexec) {
   if (raw < 0) return Reply::fail(errno);
+  if (over_budget(call.container, 1)) {
+    ::close(raw);
+    return Reply::fail(EMFILE);
+  }
   Ref ref = adopt_raw(call.container, raw, kind);
   if (!ref) return Reply::fail(ENOMEM);
   return install_lowest(call, tf, tgid, std::move(ref), cloexec, true);
@@ -180,29 +211,9 @@ Reply serve_fcntl(Call& call, TaskFiles& tf, pid_t tgid) {
       return Reply::run_natively();
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-      const std::uint64_t nofile = guest_nofile(n.pid);
-      tf.files.set_nofile(std::min<std::uint64_t>(nofile, tf.files.files()->nr_open())).value();
       const auto start = static_cast<std::uint32_t>(n.args[2]);
-      if (start >= nofile) return Reply::fail(EINVAL);
-      // The lowest number at or above `start` free in both tables: the kernel's own may hold descriptors the
-      // guest got without the core (adopted here, then skipped).
-      // A number still closing in another thread is skipped, as the kernel would skip it.
-      int target = -1;
-      std::uint32_t from = start;
-      for (int tries = 0; tries < 4096; ++tries) {
-        target = tf.files.lowest_free(from);
-        if (target < 0) return Reply::fail(EMFILE);
-        if (auto c = tf.closing.find(target); c != tf.closing.end()) {
-          if (guest_fd_open(tgid, target) == 1) {
-            from = static_cast<std::uint32_t>(target) + 1;
-            target = -1;
-            continue;
-          }
-          tf.closing.erase(c);
-        }
-        if (!reconcile_number(call, tf, tgid, target)) break;
-        target = -1;
-      }
+      if (start >= guest_nofile(n.pid)) return Reply::fail(EINVAL);
+      const int target = free_number(call, tf, tgid, start);
       if (target < 0) return Reply::fail(EMFILE);
       const bool cloexec = cmd == F_DUPFD_CLOEXEC;
       const int got = add_descriptor(call.listener, n.id, ref.value()->raw(), target, cloexec, true);
@@ -222,6 +233,12 @@ Reply serve_pipe(Call& call, TaskFiles& tf, pid_t tgid, std::uint64_t address, i
   int probe[2] = {-1, -1};
   // The array must be writable before anything is installed.
   if (int r = write_guest(n.pid, address, probe, sizeof probe); r < 0) return Reply::fail(-r);
+  // Both numbers must be free before either end goes in: the guest cannot be left with half a pipe.
+  const int first_free = free_number(call, tf, tgid, 0);
+  if (first_free < 0 || free_number(call, tf, tgid, static_cast<std::uint32_t>(first_free) + 1) < 0) {
+    return Reply::fail(EMFILE);
+  }
+  if (over_budget(call.container, 2)) return Reply::fail(EMFILE);
   int ends[2];
   if (::pipe2(ends, (flags & ~O_CLOEXEC) | O_CLOEXEC) != 0) return Reply::fail(errno);
   Ref read_end = adopt_raw(call.container, ends[0], DescriptorKind::raw);

@@ -195,15 +195,8 @@ std::shared_ptr<TaskFiles> files_for_task(Call& call, pid_t tid) {
 }
 
 Reply install_lowest(Call& call, TaskFiles& tf, pid_t tgid, Ref ref, bool cloexec, bool send) {
-  Container& c = call.container;
   const pid_t tid = call.n.pid;
-  tf.files.set_nofile(std::min<std::uint64_t>(guest_nofile(tid), tf.files.files()->nr_open())).value();
-  if (c.policy.descriptor_budget != 0 && c.store->size() >= c.policy.descriptor_budget &&
-      !c.store->find(ref->raw())) {
-    spdlog::warn("core {}: pid {} is at the container's descriptor budget ({}): EMFILE", c.id, tgid,
-                 c.policy.descriptor_budget);
-    return Reply::fail(EMFILE);
-  }
+  (void)tf.files.set_nofile(std::min<std::uint64_t>(guest_nofile(tid), tf.files.files()->nr_open()));
   const int expected = tf.files.lowest_free(0);
   if (expected < 0) return Reply::fail(EMFILE);
   const int got = add_descriptor(call.listener, call.n.id, ref->raw(), -1, cloexec, send);
