@@ -6,6 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -351,6 +352,10 @@ class CoreService::Impl {
   // call), passing only calls that might block to the pool.
   void listener_loop(const std::shared_ptr<Container>& c, const std::shared_ptr<Listener>& listener) {
     if (auto st = prepare_worker_thread(); !st) spdlog::error("core: listener thread: {}", st.error().message);
+    // A guest's stopped call can be interrupted by a signal until the core has received it (the kernel then
+    // restarts it, or returns EINTR to a handler without SA_RESTART): the thread that receives runs ahead of
+    // the containers' own work.
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);
     (void)detail::prepare_path_worker();
     pollfd fds[2] = {{listener->fd, POLLIN, 0}, {wake_, POLLIN, 0}};
     while (true) {

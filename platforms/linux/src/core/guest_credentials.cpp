@@ -278,7 +278,8 @@ ActingAs::ActingAs(const GuestCredentials& guest) noexcept {
   if ((guest.groups != saved_groups_ && !step(set_groups(guest.groups), kGroups)) ||
       (guest.fsgid != saved_fsgid_ && !step(set_fsgid(guest.fsgid), kFsgid)) ||
       (guest.fsuid != saved_fsuid_ && !step(set_fsuid(guest.fsuid), kFsuid)) ||
-      (acting.effective != caps.effective && !step(capability_set(acting), kCaps))) {
+      // A change of fsuid away from 0 dropped the file-system capabilities: the set is applied again then.
+      ((acting.effective != caps.effective || (applied_ & kFsuid) != 0) && !step(capability_set(acting), kCaps))) {
     return;
   }
   saved_umask_ = ::umask(guest.umask & 0777);
