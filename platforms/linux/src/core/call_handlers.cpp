@@ -56,12 +56,9 @@ int free_number(Call& call, TaskFiles& tf, pid_t tgid, std::uint32_t from) {
   for (int tries = 0; tries < 4096; ++tries) {
     const int target = tf.files.lowest_free(from);
     if (target < 0) return -1;
-    if (auto c = tf.closing.find(target); c != tf.closing.end()) {
-      if (guest_fd_open(tgid, target) == 1) {
-        from = static_cast<std::uint32_t>(target) + 1;
-        continue;
-      }
-      tf.closing.erase(c);
+    if (tf.still_closing(tgid, target)) {
+      from = static_cast<std::uint32_t>(target) + 1;
+      continue;
     }
     if (!reconcile_number(call, tf, tgid, target)) return target;
   }
@@ -146,8 +143,9 @@ Reply serve_openat2(Call& call, TaskFiles& tf, pid_t tgid) {
 
 Reply serve_close(Call& call, TaskFiles& tf, pid_t tgid, int fd) {
   if (!reconcile_number(call, tf, tgid, fd)) return Reply::fail(EBADF);
+  auto closed = tf.files.get(static_cast<std::uint32_t>(fd));
+  tf.start_closing(fd, call.n.pid, closed ? closed.value()->raw() : -1);
   (void)tf.files.close(static_cast<std::uint32_t>(fd));
-  tf.closing[fd] = call.n.pid;
   return Reply::run_natively();  // only the kernel can take a number out of the guest's table
 }
 
@@ -162,15 +160,16 @@ Reply serve_close_range(Call& call, TaskFiles& tf, pid_t tgid) {
       (void)reconcile_number(call, tf, tgid, fd);
     }
   }
-  std::vector<int> closing;
+  std::vector<std::pair<int, Ref>> closing;  // held until recorded: what each number referred to
   if ((flags & CLOSE_RANGE_CLOEXEC) == 0) {
     for (const auto& d : tf.files.list()) {
-      if (d.fd >= first && d.fd <= last) closing.push_back(static_cast<int>(d.fd));
+      if (d.fd < first || d.fd > last) continue;
+      if (auto ref = tf.files.get(d.fd)) closing.emplace_back(static_cast<int>(d.fd), std::move(ref).value());
     }
   }
   auto r = tf.files.close_range(first, last, flags);
   if (!r) return from_result(r);
-  for (int fd : closing) tf.closing[fd] = call.n.pid;
+  for (const auto& [fd, ref] : closing) tf.start_closing(fd, call.n.pid, ref->raw());
   return Reply::run_natively();
 }
 
@@ -342,34 +341,35 @@ Reply serve_memfd(Call& call, TaskFiles& tf, pid_t tgid) {
 // adopts them again as soon as they matter (a number it is about to give out, a call naming one), as it does
 // any descriptor it did not make. Holding them until then would keep pipe ends open in the shim: a reader
 // waiting for EOF (subprocess's error pipe) would wait forever.
-Reply serve_exec(Call& call, std::shared_ptr<TaskFiles>& tf) {
+// Who gets a private copy of a shared table: the calling thread alone (unshare), or every thread of its
+// process (execve, whose other threads the kernel is about to end).
+enum class CopyFor { caller, process };
+
+// Gives the caller (or its process) a table of its own when other tasks share `tf`, as the kernel does at
+// unshare(CLONE_FILES) and execve; false when there is no memory for the copy.
+bool own_table(Call& call, std::shared_ptr<TaskFiles>& tf, CopyFor scope) {
   long sharers = 0;
   for (const auto& [tid, task] : call.container.tasks) sharers += task.files == tf ? 1 : 0;
-  if (sharers > 1) {
-    auto copy = tf->files.clone(false);
-    if (!copy) return Reply::fail(ENOMEM);
-    auto own = std::make_shared<TaskFiles>(std::move(copy).value());
-    const pid_t tgid = call.container.tasks[call.n.pid].tgid;
-    for (auto& [tid, task] : call.container.tasks) {
-      if (task.tgid == tgid) task.files = own;
-    }
-    tf = own;
+  if (sharers <= 1) return true;
+  auto copy = tf->files.clone(false);
+  if (!copy) return false;
+  auto own = std::make_shared<TaskFiles>(std::move(copy).value());
+  const pid_t tgid = call.container.tasks[call.n.pid].tgid;
+  for (auto& [tid, task] : call.container.tasks) {
+    if (scope == CopyFor::process ? task.tgid == tgid : tid == call.n.pid) task.files = own;
   }
+  tf = own;
+  return true;
+}
+
+Reply serve_exec(Call& call, std::shared_ptr<TaskFiles>& tf) {
+  if (!own_table(call, tf, CopyFor::process)) return Reply::fail(ENOMEM);
   tf->files.files()->close_on_exec();
   return Reply::run_natively();
 }
 
 Reply serve_unshare(Call& call, std::shared_ptr<TaskFiles>& tf, std::uint64_t flags) {
-  if ((flags & CLONE_FILES) == 0) return Reply::run_natively();
-  long sharers = 0;
-  for (const auto& [tid, task] : call.container.tasks) sharers += task.files == tf ? 1 : 0;
-  if (sharers > 1) {
-    auto copy = tf->files.clone(false);
-    if (!copy) return Reply::fail(ENOMEM);
-    auto own = std::make_shared<TaskFiles>(std::move(copy).value());
-    call.container.tasks[call.n.pid].files = own;
-    tf = own;
-  }
+  if ((flags & CLONE_FILES) != 0 && !own_table(call, tf, CopyFor::caller)) return Reply::fail(ENOMEM);
   return Reply::run_natively();
 }
 
@@ -385,7 +385,7 @@ Reply serve_call(Call& call) {
   const pid_t tgid = call.container.tasks[n.pid].tgid;
   // This thread's earlier closes are done: it is making another call.
   for (auto i = tf->closing.begin(); i != tf->closing.end();) {
-    i = i->second == n.pid ? tf->closing.erase(i) : std::next(i);
+    i = i->second.tid == n.pid ? tf->closing.erase(i) : std::next(i);
   }
   if (policy->action == CoreAction::deny) {
     spdlog::warn("core {}: pid {} {}: refused ({}): {}", call.container.id, n.pid, policy->name,

@@ -17,6 +17,7 @@
 
 #include "fdcore/process_files.hpp"
 #include "litebox/linux/core/core_service.hpp"
+#include "litebox/linux/core/guest_table.hpp"
 #include "litebox/linux/core/seccomp_notify.hpp"
 
 namespace litebox::linux_host::core::detail {
@@ -35,9 +36,24 @@ struct TaskFiles {
   bool setup = false;
   // An execve went to the kernel from this thread; resolved (trim or not) at the next look.
   pid_t exec_tid = 0;
-  // Numbers whose close went to the kernel (it closes them as the guest resumes), and the thread that closes
-  // them: not adopted back until that thread's next call proves the close done, or the kernel shows it.
-  std::map<int, pid_t> closing;
+  // Numbers whose close went to the kernel (it closes them as the guest resumes), the thread that closes them
+  // and what they referred to: not adopted back until that thread's next call proves the close done, or the
+  // kernel shows the number closed, or holding another object (a call the kernel ran, accept4 or socketpair
+  // or SCM_RIGHTS, got the number again while the closing thread waits elsewhere, in futex or read).
+  struct Closing {
+    pid_t tid = 0;
+    DescriptorObject object;
+  };
+  std::map<int, Closing> closing;
+
+  // Records that thread `tid` closes `fd`, which referred to our `raw` (or -1: unknown).
+  void start_closing(int fd, pid_t tid, int raw);
+  // `fd`'s close went to the kernel, which still shows the same object open under it in process `tgid` (the
+  // closing thread has not resumed yet): the number is not free. A number the kernel has closed since, or that
+  // refers to another object now, is forgotten here.
+  bool still_closing(pid_t tgid, int fd);
+  // Forgets every closing number the kernel has closed since.
+  void forget_closed(pid_t tgid);
 };
 
 struct Task {

@@ -98,7 +98,7 @@ Ref adopt_raw(Container& c, int raw, fdcore::DescriptorKind kind) {
 }
 
 int adopt_guest_fd(Call& call, TaskFiles& tf, pid_t tgid, int fd) {
-  if (tf.closing.contains(fd)) return -EBADF;
+  if (tf.still_closing(tgid, fd)) return -EBADF;
   const int pidfd = pidfd_of(call, tgid);
   if (pidfd < 0) return pidfd;
   GuestFdInfo info;
@@ -194,6 +194,31 @@ std::shared_ptr<TaskFiles> files_for_task(Call& call, pid_t tid) {
   return task.files;
 }
 
+void TaskFiles::start_closing(int fd, pid_t tid, int raw) {
+  Closing entry{tid, {}};
+  if (raw >= 0) (void)own_fd_object(raw, entry.object);
+  closing[fd] = entry;
+}
+
+bool TaskFiles::still_closing(pid_t tgid, int fd) {
+  const auto c = closing.find(fd);
+  if (c == closing.end()) return false;
+  DescriptorObject now;
+  const int r = guest_fd_object(tgid, fd, now);
+  const bool same = r == 0 ? (!c->second.object.known() || now == c->second.object) : guest_fd_open(tgid, fd) == 1;
+  if (same) return true;
+  closing.erase(c);
+  return false;
+}
+
+void TaskFiles::forget_closed(pid_t tgid) {
+  for (auto i = closing.begin(); i != closing.end();) {
+    const int fd = i->first;
+    ++i;  // still_closing may erase fd's entry, not the next one
+    (void)still_closing(tgid, fd);
+  }
+}
+
 Reply install_lowest(Call& call, TaskFiles& tf, pid_t tgid, Ref ref, bool cloexec, bool send) {
   const pid_t tid = call.n.pid;
   (void)tf.files.set_nofile(std::min<std::uint64_t>(guest_nofile(tid), tf.files.files()->nr_open()));
@@ -207,9 +232,7 @@ Reply install_lowest(Call& call, TaskFiles& tf, pid_t tgid, Ref ref, bool cloexe
       if (!tf.files.files()->is_open(static_cast<std::uint32_t>(fd))) (void)adopt_guest_fd(call, tf, tgid, fd);
     }
   }
-  for (auto i = tf.closing.begin(); i != tf.closing.end();) {
-    i = guest_fd_open(tgid, i->first) == 1 ? std::next(i) : tf.closing.erase(i);
-  }
+  tf.forget_closed(tgid);
   (void)tf.files.files()->install_at(static_cast<std::uint32_t>(got), std::move(ref), cloexec);
   return send ? Reply::already_sent(got) : Reply::ok(got);
 }

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -108,6 +109,23 @@ int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept {
   if (!parse_number(text.substr(begin, end - begin), flags, 8)) return -EIO;
   out.cloexec = (flags & static_cast<std::uint32_t>(O_CLOEXEC)) != 0;
   out.flags = flags & ~static_cast<std::uint32_t>(O_CLOEXEC);
+  return 0;
+}
+
+int guest_fd_object(pid_t pid, int fd, DescriptorObject& out) noexcept {
+  if (fd < 0) return -EBADF;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/fd/%d", static_cast<int>(pid), fd);
+  struct stat st{};
+  if (::stat(path, &st) != 0) return -errno;
+  out = DescriptorObject{st.st_dev, st.st_ino};
+  return 0;
+}
+
+int own_fd_object(int fd, DescriptorObject& out) noexcept {
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) return -errno;
+  out = DescriptorObject{st.st_dev, st.st_ino};
   return 0;
 }
 

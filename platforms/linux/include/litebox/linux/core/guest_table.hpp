@@ -38,6 +38,19 @@ struct GuestFdInfo {
 // 0, or -errno (-ENOENT: not open, or the guest is gone).
 int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept;
 
+// The object (file, pipe, socket) a descriptor refers to: its device and inode. Two descriptions of one file
+// share it; so do all anonymous-inode objects (eventfd, epoll, ...). dev 0 and ino 0: unknown.
+struct DescriptorObject {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool known() const noexcept { return dev != 0 || ino != 0; }
+  bool operator==(const DescriptorObject&) const noexcept = default;
+};
+// Of the guest's `fd` (stat through /proc/<pid>/fd/<fd>): 0, or -errno (-ENOENT: not open, or gone).
+int guest_fd_object(pid_t pid, int fd, DescriptorObject& out) noexcept;
+// Of one of our own descriptors: 0, or -errno.
+int own_fd_object(int fd, DescriptorObject& out) noexcept;
+
 // What a descriptor refers to, as readlink(/proc/<pid>/fd/<fd>) says: "/etc/passwd", "pipe:[1234]". Our own
 // descriptors: pid = getpid(). Empty on error.
 std::string descriptor_target(pid_t pid, int fd);
