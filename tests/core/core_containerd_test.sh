@@ -8,8 +8,13 @@
 # Usage: core_containerd_test.sh SHIM_BINARY SCRATCH_DIR PROGRAM_DIR
 #   SHIM_BINARY   containerd-shim-litebox-v1
 #   SCRATCH_DIR   build/<preset>/test-scratch (the Debian rootfs is cached in SCRATCH_DIR/debian-rootfs)
-#   PROGRAM_DIR   where the static programs fdcalls, fdthreads, scmrights, openclose, denied were built
-# Workloads: the static C programs (fdcalls, fdthreads, scmrights; openclose only checks its output's form),
+#   PROGRAM_DIR   where the static programs fdcalls, fdthreads, scmrights, closereuse, openclose, denied were
+#                 built (and,
+#                 when musl-gcc and go were there, fdcalls-musl, fdthreads-musl and gofds: their checks are
+#                 skipped without them)
+# Workloads: the static C programs (fdcalls, fdthreads, scmrights, closereuse; openclose only checks its
+# output's form),
+# fdcalls and fdthreads built against musl, the static Go program gofds (workloads/gofds),
 # the busybox sh scripts in scripts/*.sh, and workloads/python_workload.py in a Debian rootfs (compared with
 # the host's python3 when there is one, else with workloads/python_workload.expected).
 # Guarantee checks: a fresh container's /proc/self/fd is 0 1 2 (+3, the listing), an exec'd process's too, and
@@ -41,7 +46,7 @@ for tool in containerd ctr timeout diff awk; do
 done
 [ -x /bin/busybox ] || skip "needs busybox-static (/bin/busybox)"
 if [ ! -x "$shim" ]; then echo "shim binary not found: $shim" >&2; exit 2; fi
-for p in fdcalls fdthreads scmrights openclose denied; do
+for p in fdcalls fdthreads scmrights closereuse openclose denied; do
   [ -x "$progdir/$p" ] || skip "test program $progdir/$p not built (cmake --build ... --target core_test_programs)"
 done
 
@@ -68,7 +73,11 @@ rootfs=$work/rootfs
 pcd_build_rootfs "$rootfs" || exit 1
 stage=$work/litebox
 mkdir -p "$stage" "$work/native"
-for p in fdcalls fdthreads scmrights openclose denied; do cp "$progdir/$p" "$stage/"; done
+for p in fdcalls fdthreads scmrights closereuse openclose denied; do cp "$progdir/$p" "$stage/"; done
+optional_programs=(fdcalls-musl fdthreads-musl gofds)  # skipped when not built (no musl-gcc, no go)
+for p in "${optional_programs[@]}"; do
+  if [ -x "$progdir/$p" ]; then cp "$progdir/$p" "$stage/"; fi
+done
 cp "$here"/scripts/*.sh "$stage/"
 cp "$here/workloads/python_workload.py" "$stage/"
 bind=(--mount "type=bind,src=$stage,dst=/litebox,options=rbind:ro")
@@ -123,7 +132,7 @@ run_native() {
     for fd in /proc/"$BASHPID"/fd/*; do
       fd=${fd##*/}
       if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
-    done 2>/dev/null
+    done
     exec timeout -k 5 "$per_check" "$@"
   ) </dev/null >"$out" 2>"$err"
   native_rc=$?
@@ -137,11 +146,14 @@ annotations() {
     budget:*) echo "--annotation org.litebox.core.descriptor-budget=${1#budget:}" ;;
   esac
 }
-new_id() { ids=$((ids + 1)); echo "core-$ids-${1//[^A-Za-z0-9]/-}"; }
+# new_id WHAT: a container id of its own in $new_id (not echoed: the counter must advance in this shell, or a
+# container left behind by a killed ctr would make every later run fail with "already exists")
+new_id() { ids=$((ids + 1)); new_id="core-$ids-${1//[^A-Za-z0-9]/-}"; }
 run_ctr() {
   local mode=$1 rfs=$2 out=$3 err=$4 id
   shift 4
-  id=$(new_id "$mode")
+  new_id "$mode"
+  id=$new_id
   # shellcheck disable=SC2046 # annotations: zero or two words
   pcd_ctr run --rm --runtime "$runtime" "${PCD_RUN_OPTS[@]}" $(annotations "$mode") "${bind[@]}" \
     --rootfs "$rfs" "$id" "$@" </dev/null >"$out" 2>"$err"
@@ -191,7 +203,35 @@ check_fdthreads() {
   workload fdthreads "$1" "$rootfs" "$progdir/fdthreads" 8 2000 -- /litebox/fdthreads 8 2000
   grep -q '^fdthreads ok 8 threads x 2000 iterations$' "$tdir/fdthreads.out" || bad "no 'fdthreads ok' line"
 }
+# musl and Go: skipped when the program was not built (musl-gcc or go missing when cmake configured).
+built() {  # built PROGRAM WHY: true when PROGRAM_DIR has it, else a SKIP reason
+  [ -x "$progdir/$1" ] && return 0
+  skip_why="$1 not built: $2 missing when cmake configured ($progdir/$1)"
+  return 1
+}
+check_fdcalls_musl() {
+  built fdcalls-musl "musl-gcc (musl-tools)" || return 0
+  workload fdcalls-musl "$1" "$rootfs" "$progdir/fdcalls-musl" "$work/native" -- /litebox/fdcalls-musl /tmp
+  # the same program: both C libraries give the same transcript natively
+  if [ -f "$work/native/fdcalls.out" ] && ! diff -u "$work/native/fdcalls.out" "$work/native/fdcalls-musl.out" \
+    >"$tdir/glibc-musl.diff"; then
+    bad "natively, the musl transcript differs from the glibc one (--- glibc, +++ musl):"
+    head -n 40 "$tdir/glibc-musl.diff" | sed 's/^/#     /'
+  fi
+}
+check_fdthreads_musl() {
+  built fdthreads-musl "musl-gcc (musl-tools)" || return 0
+  workload fdthreads-musl "$1" "$rootfs" "$progdir/fdthreads-musl" 8 2000 -- /litebox/fdthreads-musl 8 2000
+  grep -q '^fdthreads ok 8 threads x 2000 iterations$' "$tdir/fdthreads-musl.out" || bad "no 'fdthreads ok' line"
+}
+check_gofds() {
+  built gofds "go (golang-go)" || return 0
+  workload gofds "$1" "$rootfs" "$progdir/gofds" "$work/native" -- /litebox/gofds /tmp
+  # how often the Go runtime preempted with SIGURG (the calls the core serves are interrupted by it)
+  diag "$(grep -h '^gofds: SIGURG' "$tdir/gofds.err" | sed 's/^gofds: /in the container: /')"
+}
 check_scmrights() { workload scmrights "$1" "$rootfs" "$progdir/scmrights" "$work/native" -- /litebox/scmrights /tmp; }
+check_closereuse() { workload closereuse "$1" "$rootfs" "$progdir/closereuse" -- /litebox/closereuse; }
 check_openclose() {
   # ns per iteration differs from run to run: only the form of the output and the exit code.
   run_ctr "$1" "$rootfs" "$tdir/out" "$tdir/err" /litebox/openclose 20000
@@ -217,7 +257,8 @@ check_fresh_fds() {
 # A running container and a second process exec'd into it: its own table is 0 1 2 (+3), the init's is 0 1 2,
 # and the init's stdin is a readable link.
 start_sleeper() {  # start_sleeper MODE: sets sleeper_id
-  sleeper_id=$(new_id "sleep-$1")
+  new_id "sleep-$1"
+  sleeper_id=$new_id
   # shellcheck disable=SC2046
   pcd_ctr run -d --runtime "$runtime" "${PCD_RUN_OPTS[@]}" $(annotations "$1") "${bind[@]}" \
     --rootfs "$rootfs" "$sleeper_id" sleep 600 </dev/null >"$tdir/run.out" 2>&1 || {
@@ -358,6 +399,10 @@ for mode in default off; do
   run_check "$label: fdcalls transcript equals the native one" check_fdcalls "$mode"
   run_check "$label: fdthreads (8 threads sharing the table)" check_fdthreads "$mode"
   run_check "$label: scmrights transcript equals the native one" check_scmrights "$mode"
+  run_check "$label: closereuse (a closed number reused by a call the kernel runs)" check_closereuse "$mode"
+  run_check "$label: fdcalls-musl (musl) transcript equals the native one" check_fdcalls_musl "$mode"
+  run_check "$label: fdthreads-musl (musl, 8 threads sharing the table)" check_fdthreads_musl "$mode"
+  run_check "$label: gofds (Go) transcript equals the native one" check_gofds "$mode"
   run_check "$label: openclose runs" check_openclose "$mode"
   for s in "$here"/scripts/*.sh; do
     s=${s##*/}

@@ -16,8 +16,9 @@ packages=(
   libboost-json1.81-dev libspdlog-dev clang libclang-rt-14-dev
   # runtime_shim: protobuf-lite messages, the gRPC transport module (and the grpc++ client its tests use)
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
-  # the LiteBox core's tests: a minimal Debian root file system with python3 for the dynamic workload
-  debootstrap
+  # the LiteBox core's tests: a minimal Debian root file system with python3 for the dynamic workload; musl
+  # (fdcalls-musl, fdthreads-musl) and Go (the gofds workload)
+  debootstrap musl-tools golang-go
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
 )

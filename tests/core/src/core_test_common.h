@@ -72,10 +72,12 @@ static inline const char *flname(int fl) {
   static int slot;
   char *b = buf[slot++ % 8];
   if (fl < 0) { snprintf(b, 160, "-1 %s", errname(errno)); return b; }
-  const char *acc = (fl & O_ACCMODE) == O_RDONLY ? "O_RDONLY" : (fl & O_ACCMODE) == O_WRONLY ? "O_WRONLY"
-                  : (fl & O_ACCMODE) == O_RDWR ? "O_RDWR" : "O_ACC3";
+  /* the kernel's access mode bits (musl's O_ACCMODE also holds O_PATH, its O_SEARCH) */
+  const int accmode = 03;
+  const char *acc = (fl & accmode) == O_RDONLY ? "O_RDONLY" : (fl & accmode) == O_WRONLY ? "O_WRONLY"
+                  : (fl & accmode) == O_RDWR ? "O_RDWR" : "O_ACC3";
   snprintf(b, 160, "%s", acc);
-  int rest = fl & ~O_ACCMODE;
+  int rest = fl & ~accmode;
   struct { int bit; const char *name; } names[] = {
     {O_APPEND, "O_APPEND"}, {O_NONBLOCK, "O_NONBLOCK"}, {O_SYNC, "O_SYNC"}, {O_DSYNC, "O_DSYNC"},
     {O_DIRECT, "O_DIRECT"}, {O_NOATIME, "O_NOATIME"}, {O_PATH, "O_PATH"}, {KERNEL_O_LARGEFILE, "O_LARGEFILE"},

@@ -6,8 +6,10 @@
  *
  * The transcript holds only what is the same natively and in a container: descriptor numbers, FD_CLOEXEC,
  * status flags, errno names, data read back. It must start with exactly 0, 1 and 2 open (the test driver
- * closes everything else before running it natively). Raw syscall(2) is used wherever glibc would pick
- * another system call than the one named (fork -> clone, epoll_create -> epoll_create1...). */
+ * closes everything else before running it natively). Raw syscall(2) is used wherever the C library would
+ * pick another system call than the one named (glibc: fork -> clone, epoll_create -> epoll_create1...; musl:
+ * dup3 without O_CLOEXEC -> dup2), so that the glibc and the musl build (fdcalls-musl, built with
+ * `musl-gcc -static` and the kernel's UAPI headers) print the same transcript. */
 #define _GNU_SOURCE
 #include "core_test_common.h"
 
@@ -220,15 +222,15 @@ static void step_dup(void) {
   say("dup2(99,99) %s", R(r));
   r = (int)syscall(SYS_dup2, fd, -1);
   say("dup2(%d,-1) %s", fd, R(r));
-  r = dup3(fd, 12, O_CLOEXEC);
+  r = (int)syscall(SYS_dup3, fd, 12, O_CLOEXEC);
   say("dup3(%d,12,O_CLOEXEC) %s cloexec=%s", fd, R(r), gfd(12));
-  r = dup3(fd, 13, 0);
+  r = (int)syscall(SYS_dup3, fd, 13, 0);
   say("dup3(%d,13,0) %s cloexec=%s", fd, R(r), gfd(13));
-  r = dup3(fd, fd, 0);
+  r = (int)syscall(SYS_dup3, fd, fd, 0);
   say("dup3(%d,%d,0) %s", fd, fd, R(r));
-  r = dup3(fd, 14, O_NONBLOCK);
+  r = (int)syscall(SYS_dup3, fd, 14, O_NONBLOCK);
   say("dup3(%d,14,O_NONBLOCK) %s", fd, R(r));
-  r = dup3(99, 14, 0);
+  r = (int)syscall(SYS_dup3, 99, 14, 0);
   say("dup3(99,14,0) %s", R(r));
   r = fcntl(fd, F_DUPFD, 20);
   say("fcntl(%d,F_DUPFD,20) %s cloexec=%s", fd, R(r), gfd(r));
@@ -276,7 +278,7 @@ static void step_limits(void) {
   close(r);
   r = (int)syscall(SYS_dup2, 0, 64);
   say("dup2(0,64) %s", R(r));
-  r = dup3(0, 100, 0);
+  r = (int)syscall(SYS_dup3, 0, 100, 0);
   say("dup3(0,100,0) %s", R(r));
   /* lower still, then fill the table */
   struct rlimit small = old;
@@ -519,7 +521,7 @@ static void step_processes(void) {
   reap("fork child", pid);
   close(d5);
 
-  /* glibc's fork (clone with SIGCHLD) */
+  /* the C library's fork (glibc: clone with SIGCHLD; musl: the fork system call) */
   pid = fork();
   if (pid == 0) {
     int r = dup2(a, 30);

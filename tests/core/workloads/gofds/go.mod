@@ -1,0 +1,3 @@
+module gofds
+
+go 1.19
