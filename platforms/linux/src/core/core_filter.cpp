@@ -131,6 +131,14 @@ Expected<SeccompProgram> compile_core_filter() {
     program.load_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
 #endif
+  // Before the core has received a call, a signal whose handler lacks SA_RESTART makes it fail with EINTR
+  // (a close that leaves the descriptor open). The upstream fix (kees/for-next/seccomp, October 2026, aimed at
+  // Linux 7.4) restarts such calls instead; it is used as soon as the headers and the kernel have it.
+#ifdef SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV
+  if (detail::kernel_accepts_seccomp_flags(program.load_flags | SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV)) {
+    program.load_flags |= SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV;
+  }
+#endif
 
   using FilterContext = std::unique_ptr<void, decltype(&seccomp_release)>;
   FilterContext context(seccomp_init(SCMP_ACT_ALLOW), &seccomp_release);

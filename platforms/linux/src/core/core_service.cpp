@@ -1,8 +1,10 @@
-// The core's threads: a receiver on epoll (listeners, core channels, guest processes' exits) and a pool of
-// workers that serve the notifications. See core_service.hpp.
+// The core's threads: a receiver on epoll (core channels, guest processes' exits), a serving thread per listener
+// and a pool of workers for the calls that might block. See core_service.hpp.
 #include "litebox/linux/core/core_service.hpp"
 
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -123,7 +125,7 @@ class CoreService::Impl {
   Status add_channel(const std::string& id, int channel) {
     std::lock_guard lock(mu_);
     auto c = container_locked(id, {});
-    auto watched = watch_locked(channel, Watch{WatchType::channel, c, nullptr, 0});
+    auto watched = watch_locked(channel, Watch{WatchType::channel, c, 0});
     if (!watched) ::close(channel);
     return watched;
   }
@@ -141,7 +143,7 @@ class CoreService::Impl {
       const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
       if (pidfd >= 0 && !c->pidfds.contains(pid)) {
         c->pidfds.emplace(pid, pidfd);
-        (void)watch_locked(pidfd, Watch{WatchType::exit, c, nullptr, pid});
+        (void)watch_locked(pidfd, Watch{WatchType::exit, c, pid});
       } else if (pidfd >= 0) {
         ::close(pidfd);
       }
@@ -223,11 +225,12 @@ class CoreService::Impl {
   }
 
  private:
-  enum class WatchType { listener, channel, exit };
+  // What the receiver's epoll watches: core channels (listeners arrive on them) and guest processes' exits.
+  // Listeners themselves are served by their own threads.
+  enum class WatchType { channel, exit };
   struct Watch {
     WatchType type;
     std::shared_ptr<Container> container;
-    std::shared_ptr<Listener> listener;
     pid_t pid;
   };
 
@@ -253,7 +256,7 @@ class CoreService::Impl {
 
   void watch_exit(const std::shared_ptr<Container>& c, int pidfd, pid_t tgid) {
     std::lock_guard lock(mu_);
-    (void)watch_locked(pidfd, Watch{WatchType::exit, c, nullptr, tgid});
+    (void)watch_locked(pidfd, Watch{WatchType::exit, c, tgid});
   }
 
   void unwatch_locked(int fd) {
@@ -277,35 +280,17 @@ class CoreService::Impl {
           if (stopping_) return;
           continue;
         }
-        handle_event(fd, events[i].events);
+        handle_event(fd);
       }
     }
   }
 
-  void handle_event(int fd, std::uint32_t events) {
+  void handle_event(int fd) {
     std::unique_lock lock(mu_);
     auto it = watches_.find(fd);
     if (it == watches_.end()) return;
     Watch watch = it->second;
     switch (watch.type) {
-      case WatchType::listener: {
-        if ((events & EPOLLIN) != 0) {
-          lock.unlock();
-          Notification n;
-          const int r = receive_notification(fd, n);
-          if (r == 0) {
-            enqueue(Job{watch.container, watch.listener, n});
-          } else if (r != -ENOENT) {
-            spdlog::warn("core {}: listener {}: {}", watch.container->id, fd, std::strerror(-r));
-            lock.lock();
-            unwatch_locked(fd);
-          }
-          return;
-        }
-        // Every task using this filter is gone.
-        unwatch_locked(fd);
-        return;
-      }
       case WatchType::channel: {
         char buffer[64];
         int listener = -1;
@@ -352,11 +337,11 @@ class CoreService::Impl {
   // call), passing only calls that might block to the pool.
   void listener_loop(const std::shared_ptr<Container>& c, const std::shared_ptr<Listener>& listener) {
     if (auto st = prepare_worker_thread(); !st) spdlog::error("core: listener thread: {}", st.error().message);
-    // A guest's stopped call can be interrupted by a signal until the core has received it (the kernel then
-    // restarts it, or returns EINTR to a handler without SA_RESTART): the thread that receives runs ahead of
-    // the containers' own work.
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);
+    receive_promptly(*c, listener->fd);
     (void)detail::prepare_path_worker();
+    if (const int r = request_sync_wake_up(listener->fd); r < 0) {
+      spdlog::debug("core {}: no synchronous wake-up on this kernel ({})", c->id, std::strerror(-r));
+    }
     pollfd fds[2] = {{listener->fd, POLLIN, 0}, {wake_, POLLIN, 0}};
     while (true) {
       if (::poll(fds, 2, -1) < 0) {
@@ -376,6 +361,28 @@ class CoreService::Impl {
         continue;
       }
       if ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) return;  // every task of this filter is gone
+    }
+  }
+
+  // A guest's stopped call can be interrupted by a signal until the core has received it (the kernel then
+  // restarts it, or returns EINTR to a handler without SA_RESTART), so the receiving thread must run the
+  // moment a call stops, whatever else the machine does. With the kernel's synchronous wake-up the stopping
+  // guest hands its CPU straight to this thread, and SCHED_FIFO keeps CPU-bound work from delaying it; the
+  // thread only ever runs while a guest waits for it, so it cannot starve the machine (and the kernel's RT
+  // throttling bounds it anyway). Without the synchronous wake-up SCHED_FIFO makes the round trip slower
+  // (the thread is woken on another CPU), so it then only runs at a raised CFS priority.
+  static void receive_promptly(const Container& c, int listener) {
+    if (const int r = request_sync_wake_up(listener); r < 0) {
+      spdlog::debug("core {}: no synchronous wake-up on this kernel ({}): receiving at nice -10", c.id,
+                    std::strerror(-r));
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);
+      return;
+    }
+    sched_param param{};
+    param.sched_priority = 1;
+    if (const int r = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param); r != 0) {
+      spdlog::debug("core {}: SCHED_FIFO refused ({}): receiving at nice -10", c.id, std::strerror(r));
+      (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), -10);
     }
   }
 
@@ -403,6 +410,9 @@ class CoreService::Impl {
 
   void work_loop() {
     if (auto st = prepare_worker_thread(); !st) spdlog::error("core: worker: {}", st.error().message);
+    // Started by a receiving thread, it would inherit SCHED_FIFO; a blocking open has no need of it.
+    sched_param normal{};
+    (void)::pthread_setschedparam(::pthread_self(), SCHED_OTHER, &normal);
     (void)detail::prepare_path_worker();
     std::unique_lock lock(queue_mu_);
     while (true) {

@@ -11,6 +11,14 @@
 #include <cstdlib>
 #include <cstring>
 
+// Linux 6.6's SECCOMP_IOCTL_NOTIF_SET_FLAGS, newer than Debian 12's headers.
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 namespace litebox::linux_host::core {
 namespace {
 
@@ -97,6 +105,11 @@ int receive_notification(int listener, Notification& out) noexcept {
   out.ip = notif->data.instruction_pointer;
   for (std::size_t i = 0; i < out.args.size(); ++i) out.args[i] = notif->data.args[i];
   return 0;
+}
+
+int request_sync_wake_up(int listener) noexcept {
+  return ioctl_retrying(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+                        reinterpret_cast<void*>(static_cast<std::uintptr_t>(SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)));
 }
 
 int respond_value(int listener, std::uint64_t id, std::int64_t value) noexcept {

@@ -25,6 +25,12 @@ struct Notification {
 // again); other -errno: the listener is unusable.
 int receive_notification(int listener, Notification& out) noexcept;
 
+// Asks the kernel (6.6+, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) to hand the CPU straight from the stopping guest
+// to the thread receiving on `listener`, and back from the answer to the guest: the round trip needs no
+// scheduler decision, and a guest's call waits for receipt (when a signal can still interrupt it) only as long
+// as one switch takes. -EINVAL on older kernels: the listener works as before.
+int request_sync_wake_up(int listener) noexcept;
+
 // Answers: the guest's call returns `value`.
 int respond_value(int listener, std::uint64_t id, std::int64_t value) noexcept;
 // Answers: the guest's call fails with `error` (a positive errno).
