@@ -9,10 +9,14 @@
 #     (core_bench/openclose.c) that prints the mean nanoseconds per iteration, and those of the first and the
 #     last 1% of the iterations (a cost that grows with the descriptors opened so far shows there); median of
 #     REPS. Reported: the core's added cost (on - off) in microseconds per iteration and per call.
-#  3. `ctr run --rm --rootfs ROOTFS ID /bin/true` wall time, median of RUNS per configuration after WARMUP
+#  3. Signals against stopped calls: SIGWIN_N (default 5000) rounds of dup + F_GETFD + close under a 50 us
+#     SIGALRM timer whose handler lacks SA_RESTART (core_bench/sigwin.c); reported: the calls that failed
+#     with EINTR per 1000 signals (natively 0: Linux never interrupts these calls; under the core, a signal
+#     before the core has received a call interrupts it, see the README's known gaps); median of REPS.
+#  4. `ctr run --rm --rootfs ROOTFS ID /bin/true` wall time, median of RUNS per configuration after WARMUP
 #     runs each. Reported: the core's added milliseconds (on - off).
 # Configurations are interleaved round by round (the first one rotating each round), so drift and other work
-# on the machine hit all of them alike. 1 and 2 run in one container per configuration and repetition.
+# on the machine hit all of them alike. 1 to 3 run in one container per configuration and repetition.
 # Inside each container the Seccomp mode of /proc/self/status is read too: 2 (a filter) when the core put the
 # container's processes under its seccomp user notification, 0 with the core off and with runc's shim (ctr
 # sets no seccomp profile). Until the core serves containers, on and off show the same figures.
@@ -23,7 +27,7 @@
 # Environment: REPS (default 5) repetitions of 1 and 2; LOOP_N (default 200000) open+close iterations;
 #   LOOP_MAX_S (default 10) seconds after which the loop stops early (so that a slow core cannot stretch the
 #   run; the table says how many iterations were done); WARMUP (default 2) untimed `ctr run` per
-#   configuration; CC (default cc) for the two static C programs.
+#   configuration; SIGWIN_N (see 3); CC (default cc) for the three static C programs.
 # Needs root, Debian's containerd and runc, busybox-static, a C compiler with static glibc (libc6-dev).
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,14 +35,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/private-containerd.sh"
 
 invocation=$(
-  for v in REPS LOOP_N LOOP_MAX_S WARMUP CC; do
+  for v in REPS LOOP_N LOOP_MAX_S SIGWIN_N WARMUP CC; do
     if [ -n "${!v:-}" ]; then printf '%s=%q ' "$v" "${!v}"; fi
   done
   printf '%q' "$0"
   if [ $# -gt 0 ]; then printf ' %q' "$@"; fi
 )
 fail() { echo "core-vs-runc: $*" >&2; exit 1; }
-usage="usage: $0 SHIM_BINARY [RUNS]   (env: REPS, LOOP_N, LOOP_MAX_S, WARMUP, CC)"
+usage="usage: $0 SHIM_BINARY [RUNS]   (env: REPS, LOOP_N, LOOP_MAX_S, SIGWIN_N, WARMUP, CC)"
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then fail "$usage"; fi
 shim=$1
@@ -46,9 +50,10 @@ runs=${2:-20}
 reps=${REPS:-5}
 loop_n=${LOOP_N:-200000}
 loop_max_s=${LOOP_MAX_S:-10}
+sigwin_n=${SIGWIN_N:-5000}
 warmup=${WARMUP:-2}
 cc=${CC:-cc}
-for n in "$runs" "$reps" "$loop_n" "$loop_max_s" "$warmup"; do
+for n in "$runs" "$reps" "$loop_n" "$loop_max_s" "$sigwin_n" "$warmup"; do
   [[ $n =~ ^[0-9]+$ ]] || fail "not a count: $n; $usage"
 done
 if [ "$runs" -lt 1 ] || [ "$reps" -lt 1 ] || [ "$loop_n" -lt 1 ] || [ "$loop_max_s" -lt 1 ]; then
@@ -68,7 +73,7 @@ rootfs=$PCD_DIR/rootfs
 pcd_build_rootfs "$rootfs"
 # The C programs go into the rootfs (/bench inside the container); the host runs the same files.
 mkdir -p "$rootfs/bench"
-for prog in openclose stamp; do
+for prog in openclose stamp sigwin; do
   "$cc" -static -O2 -o "$rootfs/bench/$prog" "$here/core_bench/$prog.c" ||
     fail "could not build $here/core_bench/$prog.c statically (static glibc: apt-get install libc6-dev)"
 done
@@ -115,9 +120,10 @@ e=$("$b"/stamp)
 /bin/busybox grep -q "^16384+0 records out" /tmp/dd.err || { echo "dd did not copy 1 GiB:"; /bin/busybox cat /tmp/dd.err; exit 1; }
 echo "pipe $s $e"
 echo "loop $("$b"/openclose "$2" "$3")"
+echo "sigwin $("$b"/sigwin "$4")"
 echo "seccomp $(/bin/busybox awk "/^Seccomp:/ {print \$2}" /proc/self/status)"
 '
-declare -A pipe_mibs=() loop_ns=() loop_iters=() loop_first=() loop_last=() seccomp_of=()
+declare -A pipe_mibs=() loop_ns=() loop_iters=() loop_first=() loop_last=() eintr_per_k=() seccomp_of=()
 out=$PCD_DIR/workload.out
 native_tmp=$PCD_DIR/native-tmp
 mkdir -p "$native_tmp"
@@ -127,26 +133,28 @@ for rep in $(seq 1 "$reps"); do
   for config in $(rotated $((rep - 1)) "${configs[@]}"); do
     if [ "$config" = native ]; then
       # The same script on the host, its /tmp a directory of ours.
-      /bin/busybox sh -c "${workload//\/tmp\//$native_tmp/}" sh "$rootfs/bench" "$loop_n" "$loop_max_s" </dev/null >"$out" 2>&1 ||
+      /bin/busybox sh -c "${workload//\/tmp\//$native_tmp/}" sh "$rootfs/bench" "$loop_n" "$loop_max_s" "$sigwin_n" </dev/null >"$out" 2>&1 ||
         { cat -v "$out" >&2; fail "the workload failed on the host"; }
     else
-      ctr_run "$config" "w$rep" "$out" /bin/sh -c "$workload" sh /bench "$loop_n" "$loop_max_s"
+      ctr_run "$config" "w$rep" "$out" /bin/sh -c "$workload" sh /bench "$loop_n" "$loop_max_s" "$sigwin_n"
     fi
     read -r s e < <(awk '$1 == "pipe" {print $2, $3}' "$out") || true
     read -r ns iters first last < <(awk '$1 == "loop" {print $2, $3, $4, $5}' "$out") || true
     mode=$(awk '$1 == "seccomp" {print $2}' "$out")
+    eintr=$(awk '$1 == "sigwin" && $2 > 0 {printf "%.1f", 1000 * $3 / $2}' "$out")
     if [ -z "${s:-}" ] || [ -z "${e:-}" ] || [ -z "${ns:-}" ] || [ -z "${iters:-}" ]; then cat -v "$out" >&2; fail "no figures from $config"; fi
     pipe_mibs[$config]+="$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.1f", 1024 / ((e - s) / 1e9)}') "
     loop_ns[$config]+="$ns "
     loop_iters[$config]+="$iters "
     loop_first[$config]+="$first "
     loop_last[$config]+="$last "
+    eintr_per_k[$config]+="${eintr:-0} "
     seccomp_of[$config]=${mode:-?}
   done
   printf '  rep %d/%d done\n' "$rep" "$reps"
 done
 
-# ---- 3. ctr run --rm /bin/true ----
+# ---- 4. ctr run --rm /bin/true ----
 declare -A run_us=()
 for config in "${containers[@]}"; do
   for i in $(seq 1 "$warmup"); do ctr_run "$config" "warm$i" "$out" /bin/true; done
@@ -163,15 +171,16 @@ done
 # ---- the table ----
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN {printf f, v}'; }
-ratio() { if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; fi; }
+ratio() { if [ "$1" = - ] || [ "$2" = - ]; then echo -; else awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.3f", a / b}'; fi; }
 
-declare -A med_pipe=() med_loop=() med_iters=() med_first=() med_last=() med_run=([native]=-)
+declare -A med_pipe=() med_loop=() med_iters=() med_first=() med_last=() med_eintr=() med_run=([native]=-)
 for config in "${configs[@]}"; do
   med_pipe[$config]=$(median <<<"${pipe_mibs[$config]}")
   med_loop[$config]=$(median <<<"${loop_ns[$config]}")
   med_iters[$config]=$(median <<<"${loop_iters[$config]}")
   med_first[$config]=$(median <<<"${loop_first[$config]}")
   med_last[$config]=$(median <<<"${loop_last[$config]}")
+  med_eintr[$config]=$(median <<<"${eintr_per_k[$config]}")
 done
 for config in "${containers[@]}"; do med_run[$config]=$(awk -v us="$(median <<<"${run_us[$config]}")" 'BEGIN {printf "%.1f", us / 1000}'); done
 
@@ -193,6 +202,7 @@ row "open+close, ns/iteration (of $reps)" '%.0f' med_loop
 row "  iterations done (max $loop_n)" '%.0f' med_iters
 row "  first 1% of them, ns/iteration" '%.0f' med_first
 row "  last 1% of them, ns/iteration" '%.0f' med_last
+row "EINTR per 1000 signals (of $reps)" '%.1f' med_eintr
 row "ctr run --rm /bin/true, ms (of $runs)" '%.1f' med_run
 printf '  %-34s %10s %10s %10s %10s\n' "Seccomp mode inside (2: a filter)" \
   "${seccomp_of[on]}" "${seccomp_of[off]}" "${seccomp_of[runc]}" "${seccomp_of[native]}"
@@ -206,6 +216,8 @@ awk -v on="${med_loop[on]}" -v off="${med_loop[off]}" -v n="${med_iters[on]}" -v
   d = (on - off) / 1000
   printf "open+close: the core adds %.2f us per iteration, %.2f us per system call (%.2fx of core off)\n", d, d / 2, on / off
   if (n < max) printf "  (core on stopped after %d of %d iterations: LOOP_MAX_S)\n", n, max }'
+awk -v on="${med_eintr[on]}" -v native="${med_eintr[native]}" 'BEGIN {
+  printf "signals: with the core, %.1f of 1000 signals made a dup, F_GETFD or close fail with EINTR (native: %.1f)\n", on, native }'
 awk -v on="${med_run[on]}" -v off="${med_run[off]}" -v runc="${med_run[runc]}" 'BEGIN {
   printf "ctr run --rm /bin/true: the core adds %.1f ms (core on %.2fx of runc, core off %.2fx of runc)\n",
     on - off, on / runc, off / runc }'
