@@ -46,9 +46,11 @@
 #include "litebox/linux/core/guest_table.hpp"
 #include "litebox/linux/core/seccomp_notify.hpp"
 #include "litebox/linux/unix_socket.hpp"
+#include "process_child.hpp"
 
 namespace lh = litebox::linux_host;
 namespace core = litebox::linux_host::core;
+using litebox::testing::status_field;
 
 namespace {
 
@@ -260,19 +262,6 @@ mode_t thread_umask() {
   const mode_t mask = ::umask(0);
   ::umask(mask);
   return mask;
-}
-
-// A field of a /proc status file, value only ("Uid" -> "0\t0\t0\t0").
-std::string status_field(const std::string& path, const std::string& name) {
-  std::ifstream file(path);
-  for (std::string line; std::getline(file, line);) {
-    if (line.starts_with(name + ":")) {
-      std::string value = line.substr(name.size() + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      return value;
-    }
-  }
-  return "?";
 }
 
 }  // namespace

@@ -78,8 +78,9 @@ inline ChildResult run_in_child(const std::function<std::string()>& body) {
 }
 
 // A line of /proc/self/status ("CapEff"), value only.
-inline std::string status_field(const std::string& name) {
-  std::ifstream file("/proc/self/status");
+// A field of a /proc status file, value only ("Uid" -> "0\t0\t0\t0"); "?" when it has none.
+inline std::string status_field(const std::string& path, const std::string& name) {
+  std::ifstream file(path);
   for (std::string line; std::getline(file, line);) {
     if (line.starts_with(name + ":")) {
       std::string value = line.substr(name.size() + 1);
@@ -89,6 +90,8 @@ inline std::string status_field(const std::string& name) {
   }
   return "?";
 }
+
+inline std::string status_field(const std::string& name) { return status_field("/proc/self/status", name); }
 
 inline std::string kv(const std::string& key, const std::string& value) { return key + "=" + value + "\n"; }
 inline std::string kv(const std::string& key, long value) { return kv(key, std::to_string(value)); }
