@@ -114,10 +114,17 @@ Reply serve_open(Call& call, TaskFiles& tf, pid_t tgid, int dirfd, std::uint64_t
     if (names_foreign_magic_link(request.path, creds.value())) return Reply::fail(ELOOP);
     return Reply::run_natively();
   }
+  const int root = open_guest_root(n.pid);
+  if (root < 0) return Reply::fail(-root);
+  request.root_raw = root;
   // The open itself may block (a FIFO, a device): a pool worker does those, without the container's lock.
-  if (!call.may_block && open_might_block(request)) return Reply::to_pool();
+  if (!call.may_block && open_might_block(request)) {
+    ::close(root);
+    return Reply::to_pool();
+  }
   call.container.mu.unlock();
   const int raw = open_for_guest(request);
+  ::close(root);
   call.container.mu.lock();
   if (raw < 0) return Reply::fail(-raw);
   spdlog::debug("core {}: pid {} open {:?} flags {:#o}", call.container.id, n.pid, request.path, flags);

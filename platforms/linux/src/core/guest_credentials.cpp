@@ -201,7 +201,7 @@ Expected<GuestCredentials> read_guest_credentials(pid_t tid) {
   const int fd = ::open((base + "/status").c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return gone(errno);
   std::string text;
-  char buffer[4096];
+  char buffer[8192];
   for (;;) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
@@ -210,8 +210,10 @@ Expected<GuestCredentials> read_guest_credentials(pid_t tid) {
       ::close(fd);
       return gone(error);  // ESRCH: the thread exited after the open
     }
-    if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
+    // procfs makes the whole file at the first read and hands out what fits: a read that did not fill the
+    // buffer got the rest (this saves a read per stopped call).
+    if (static_cast<std::size_t>(n) < sizeof buffer) break;
   }
   ::close(fd);
   if (text.empty()) return gone(ESRCH);
@@ -221,9 +223,13 @@ Expected<GuestCredentials> read_guest_credentials(pid_t tid) {
     return error.context("thread " + std::to_string(tid));
   }
   struct stat theirs {};
-  struct stat ours {};
   if (::stat((base + "/ns/user").c_str(), &theirs) != 0) return gone(errno);
-  if (::stat("/proc/self/ns/user", &ours) != 0) return Error::from_errno("stat /proc/self/ns/user");
+  // The shim never changes its own user namespace: read once.
+  static const struct stat ours = [] {
+    struct stat st {};
+    (void)::stat("/proc/self/ns/user", &st);
+    return st;
+  }();
   creds.value().own_user_namespace = theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
   return creds;
 }
@@ -233,27 +239,52 @@ Status prepare_worker_thread() {
   return {};
 }
 
-ActingAs::ActingAs(const GuestCredentials& guest) noexcept {
+namespace {
+
+// A thread's own identity, read at its first ActingAs: every ActingAs puts it back, so later ones need not
+// read it again (five system calls per guest open). Forgotten when a restore step fails.
+struct ThreadIdentity {
+  bool known = false;
   CapabilitySets caps;
-  if ((error_ = capability_get(caps)) != 0) return;
+  uid_t fsuid = 0;
+  gid_t fsgid = 0;
+  std::vector<gid_t> groups;
+  mode_t umask = 0;
+  bool umask_known = false;
+};
+thread_local ThreadIdentity thread_identity;
+
+int read_thread_identity(ThreadIdentity& id) noexcept {
+  if (const int error = capability_get(id.caps); error != 0) return error;
+  id.fsuid = current_fsuid();
+  id.fsgid = current_fsgid();
+  try {
+    const int count = ::getgroups(0, nullptr);
+    if (count < 0) return errno;
+    id.groups.resize(static_cast<std::size_t>(count));
+    const int got = ::getgroups(count, id.groups.data());
+    if (got < 0) return errno;
+    id.groups.resize(static_cast<std::size_t>(got));
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+  id.known = true;
+  return 0;
+}
+
+}  // namespace
+
+ActingAs::ActingAs(const GuestCredentials& guest) noexcept {
+  ThreadIdentity& home = thread_identity;
+  if (!home.known && (error_ = read_thread_identity(home)) != 0) return;
+  const CapabilitySets caps = home.caps;
   saved_effective_ = caps.effective;
   saved_permitted_ = caps.permitted;
   saved_inheritable_ = caps.inheritable;
-  saved_fsuid_ = current_fsuid();
-  saved_fsgid_ = current_fsgid();
+  saved_fsuid_ = home.fsuid;
+  saved_fsgid_ = home.fsgid;
   try {
-    const int count = ::getgroups(0, nullptr);
-    if (count < 0) {
-      error_ = errno;
-      return;
-    }
-    saved_groups_.resize(static_cast<std::size_t>(count));
-    const int got = ::getgroups(count, saved_groups_.data());
-    if (got < 0) {
-      error_ = errno;
-      return;
-    }
-    saved_groups_.resize(static_cast<std::size_t>(got));
+    saved_groups_ = home.groups;
   } catch (const std::bad_alloc&) {
     error_ = ENOMEM;
     return;
@@ -282,7 +313,11 @@ ActingAs::ActingAs(const GuestCredentials& guest) noexcept {
       ((acting.effective != caps.effective || (applied_ & kFsuid) != 0) && !step(capability_set(acting), kCaps))) {
     return;
   }
-  saved_umask_ = ::umask(guest.umask & 0777);
+  const mode_t umask = guest.umask & 0777;
+  if (home.umask_known && home.umask == umask) return;
+  saved_umask_ = ::umask(umask);
+  home.umask = saved_umask_;
+  home.umask_known = true;
   applied_ |= kUmask;
 }
 
@@ -292,17 +327,19 @@ void ActingAs::restore() noexcept {
   if (applied_ == 0) return;
   const CapabilitySets saved{saved_effective_, saved_permitted_, saved_inheritable_};
   if ((applied_ & kUmask) != 0) ::umask(saved_umask_);
+  int failed = 0;
   // Our effective set first: setgroups needs CAP_SETGID, which the guest's set may lack.
-  if ((applied_ & kCaps) != 0) capability_set(saved);
-  if ((applied_ & kFsuid) != 0) set_fsuid(saved_fsuid_);
-  if ((applied_ & kFsgid) != 0) set_fsgid(saved_fsgid_);
-  if ((applied_ & kGroups) != 0) set_groups(saved_groups_);
+  if ((applied_ & kCaps) != 0) failed |= capability_set(saved);
+  if ((applied_ & kFsuid) != 0) failed |= set_fsuid(saved_fsuid_);
+  if ((applied_ & kFsgid) != 0) failed |= set_fsgid(saved_fsgid_);
+  if ((applied_ & kGroups) != 0) failed |= set_groups(saved_groups_);
   // fsuid back to 0 raises the permitted file-system capabilities into the effective set, which ours may not
   // have had.
   if ((applied_ & kFsuid) != 0) {
     CapabilitySets now;
-    if (capability_get(now) == 0 && now.effective != saved_effective_) capability_set(saved);
+    if (capability_get(now) == 0 && now.effective != saved_effective_) failed |= capability_set(saved);
   }
+  if (failed != 0) thread_identity.known = false;  // read it afresh next time
   applied_ = 0;
 }
 

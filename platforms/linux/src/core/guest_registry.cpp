@@ -85,7 +85,8 @@ Ref adopt_raw(Container& c, int raw, fdcore::DescriptorKind kind) {
   spec.kind = kind;
   const int flags = ::fcntl(raw, F_GETFL);
   spec.open_flags = flags < 0 ? fdcore::abi::o_rdwr : static_cast<std::uint32_t>(flags);
-  spec.target = descriptor_target(::getpid(), raw);
+  static const pid_t shim = ::getpid();
+  spec.target = descriptor_target(shim, raw);
   spec.fasync = spec.target.starts_with("pipe:") || spec.target.starts_with("socket:") ||
                 spec.target.starts_with("/dev/pts/");
   spec.direct_io = spec.target.starts_with("pipe:");

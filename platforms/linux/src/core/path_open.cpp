@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,6 +123,16 @@ bool names_foreign_magic_link(const std::string& raw_path, const GuestCredential
          rest.starts_with("root/");
 }
 
+// Character devices whose open returns at once: the memory devices (/dev/null, zero, full, random, urandom),
+// the tty and console devices and pseudo-terminal slaves. Others (serial lines waiting for a carrier, ...)
+// may block.
+namespace {
+bool never_blocks_on_open(dev_t device) noexcept {
+  const unsigned int m = major(device);
+  return m == 1 || m == 5 || (m >= 136 && m <= 143);
+}
+}  // namespace
+
 bool open_might_block(const OpenRequest& r) noexcept {
   if (own_descriptor_alias(r.path, 0, 0) >= 0) return true;  // a pipe or a tty, most likely
   // Resolved with the shim's credentials: the answer only picks the thread; the real open checks the guest's.
@@ -132,9 +143,15 @@ bool open_might_block(const OpenRequest& r) noexcept {
   if (fd == -ENOENT) return false;  // the real open fails the same way, or creates a regular file
   if (fd < 0) return true;          // unsure: the pool's worker may block, a listener's thread must not
   struct stat st{};
-  const bool plain = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
+  const bool plain = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
+                                               (S_ISCHR(st.st_mode) && never_blocks_on_open(st.st_rdev)));
   ::close(fd);
   return !plain;
+}
+
+int open_guest_root(pid_t tid) noexcept {
+  const int root = open_proc_entry(tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  return root < 0 ? -errno : root;
 }
 
 int open_for_guest(const OpenRequest& r) noexcept {
@@ -192,8 +209,8 @@ int open_for_guest(const OpenRequest& r) noexcept {
     }
   }
 
-  const int root = open_proc_entry(r.tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return -errno;
+  const int root = r.root_raw >= 0 ? r.root_raw : open_guest_root(r.tid);
+  if (root < 0) return root;
   open_how how{};
   // open and openat ignore flag bits they do not know; openat2 refuses them.
   constexpr unsigned kKnownFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
@@ -237,7 +254,7 @@ int open_for_guest(const OpenRequest& r) noexcept {
       if (r.dir_raw < 0) ::close(base);
     }
   }
-  ::close(root);
+  if (root != r.root_raw) ::close(root);
   return fd < 0 ? -err : static_cast<int>(fd);
 }
 

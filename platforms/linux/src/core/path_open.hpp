@@ -24,9 +24,14 @@ struct OpenRequest {
   std::uint64_t mode = 0;
   std::uint64_t resolve = 0;     // openat2's RESOLVE_* from the guest
   const Files* files = nullptr;  // the caller's table, for its own magic links
-  bool as_guest = true;
-  bool strict = false;           // openat2: the mode and flags are checked as given          // false: with the shim's credentials (a probe whose answer the guest never sees)
+  int root_raw = -1;             // our descriptor for the caller's root (open_guest_root); -1: opened here
+  bool as_guest = true;          // false: with the shim's credentials (a probe whose answer the guest never sees)
+  bool strict = false;           // openat2: the mode and flags are checked as given
 };
+
+// Our O_PATH descriptor for thread `tid`'s root directory (/proc/<tid>/root), or -errno: one per guest call,
+// shared by open_might_block and open_for_guest.
+int open_guest_root(pid_t tid) noexcept;
 
 // Once per worker thread (after prepare_worker_thread): the descriptors the worker returns to after a chroot.
 int prepare_path_worker() noexcept;
