@@ -343,11 +343,6 @@ Reply serve_memfd(Call& call, TaskFiles& tf, pid_t tgid) {
   });
 }
 
-// execve, execveat: the kernel unshares the table and closes the close-on-exec descriptors; the core does the
-// same now, before the call runs. Should the execve fail, the guest still has those descriptors: the core
-// adopts them again as soon as they matter (a number it is about to give out, a call naming one), as it does
-// any descriptor it did not make. Holding them until then would keep pipe ends open in the shim: a reader
-// waiting for EOF (subprocess's error pipe) would wait forever.
 // Who gets a private copy of a shared table: the calling thread alone (unshare), or every thread of its
 // process (execve, whose other threads the kernel is about to end).
 enum class CopyFor { caller, process };
@@ -369,6 +364,11 @@ bool own_table(Call& call, std::shared_ptr<TaskFiles>& tf, CopyFor scope) {
   return true;
 }
 
+// execve, execveat: the kernel unshares the table and closes the close-on-exec descriptors; the core does the
+// same now, before the call runs. Should the execve fail, the guest still has those descriptors: the core
+// adopts them again as soon as they matter (a number it is about to give out, a call naming one), as it does
+// any descriptor it did not make. Holding them until then would keep pipe ends open in the shim: a reader
+// waiting for EOF (subprocess's error pipe) would wait forever.
 Reply serve_exec(Call& call, std::shared_ptr<TaskFiles>& tf) {
   if (!own_table(call, tf, CopyFor::process)) return Reply::fail(ENOMEM);
   tf->files.files()->close_on_exec();

@@ -1,10 +1,11 @@
 // The LiteBox core on Linux, in the shim: it owns every container process's descriptor table (an fdcore
 // FilesState) and serves the descriptor system calls the core filter stops (see core_filter.hpp).
 //
-// Threads: one receiver waits on every listener and every guest process's exit (epoll); notifications go to
-// a pool of workers that grows when all are busy, so a blocking call (an open of a FIFO, an accept) never
-// stalls other calls or other containers. Calls that change a container's tables are serialized per
-// container; the data path (read, write, mmap, ...) never reaches the core.
+// Threads: each listener has a serving thread of its own that receives and answers its calls (synchronous
+// wake-up, SCHED_FIFO); one receiver waits on the core channels and every guest process's exit (epoll); a
+// pool of workers, which grows when all are busy, takes the opens that might block (a FIFO, a device), so
+// they never stall other calls or other containers. Calls that change a container's tables are serialized
+// per container; the data path (read, write, mmap, ...) never reaches the core.
 #pragma once
 
 #include <sys/types.h>
