@@ -309,6 +309,26 @@ TEST(core_primitives_notify, ReceiveAndAnswerWithValueErrorOrContinue) {
   EXPECT_EQ(core::respond_value(-1, third.id, 0), -EBADF);
 }
 
+TEST(core_primitives_notify, SynchronousWakeUpKeepsEveryRoundTrip) {
+  REQUIRE_ROOT_FOR_CORE();
+  Guest guest(true, [](int channel) {
+    for (int i = 0; i < 3; ++i) child_send(channel, report("value", ::syscall(SYS_getppid)));
+  });
+  ASSERT_TRUE(guest.ok());
+  const int set = core::request_sync_wake_up(guest.listener());
+  if (set == -EINVAL) GTEST_SKIP() << "this kernel has no SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (Linux 6.6+)";
+  ASSERT_EQ(set, 0);
+  for (int i = 0; i < 3; ++i) {
+    core::Notification n;
+    ASSERT_EQ(guest.notification(n), 0);
+    EXPECT_EQ(n.nr, __NR_getppid);
+    ASSERT_EQ(core::respond_value(guest.listener(), n.id, 100 + i), 0);
+    EXPECT_EQ(guest.next(), report("value", 100 + i));
+  }
+  EXPECT_EQ(guest.finish(), 0);
+  EXPECT_EQ(core::request_sync_wake_up(-1), -EBADF);
+}
+
 TEST(core_primitives_notify, AddDescriptorSendsReplacesAndTakesTheLowestFree) {
   REQUIRE_ROOT_FOR_CORE();
   TempDir dir;

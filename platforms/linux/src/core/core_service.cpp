@@ -463,8 +463,10 @@ class CoreService::Impl {
     }
     if (spdlog::should_log(spdlog::level::debug)) {
       const char* how = reply.kind == Reply::Kind::native ? "native" : reply.kind == Reply::Kind::error ? "error" : "=";
-      spdlog::debug("core {}: pid {} {}({:#x}, {:#x}, {:#x}) {} {}{}", c->id, n.pid, syscall_name(n.nr), n.args[0],
-                    n.args[1], n.args[2], how, reply.kind == Reply::Kind::error ? std::strerror(static_cast<int>(reply.value)) : std::to_string(reply.value),
+      const std::string result = reply.kind == Reply::Kind::error ? std::strerror(static_cast<int>(reply.value))
+                                                                  : std::to_string(reply.value);
+      spdlog::debug("core {}: pid {} {}({:#x}, {:#x}, {:#x}) {} {}{}{}", c->id, n.pid, syscall_name(n.nr), n.args[0],
+                    n.args[1], n.args[2], how, result, may_block ? " (on the pool)" : "",
                     r < 0 ? " (the guest no longer waits)" : "");
     }
   }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -131,6 +132,24 @@ bool never_blocks_on_open(dev_t device) noexcept {
   const unsigned int m = major(device);
   return m == 1 || m == 5 || (m >= 136 && m <= 143);
 }
+
+// File systems whose opens wait for another party: a FUSE server (which may itself be a guest waiting for
+// this very thread), or a network server. Their files are opened on the pool.
+bool opens_wait_for_a_server(int fd) noexcept {
+  struct statfs fs{};
+  if (::fstatfs(fd, &fs) != 0) return true;
+  switch (static_cast<unsigned long>(fs.f_type)) {
+    case 0x65735546UL:  // FUSE (and virtiofs)
+    case 0x6969UL:      // NFS
+    case 0xff534d42UL:  // CIFS
+    case 0xfe534d42UL:  // SMB2
+    case 0x00c36400UL:  // Ceph
+    case 0x01021997UL:  // 9p
+      return true;
+    default:
+      return false;
+  }
+}
 }  // namespace
 
 bool open_might_block(const OpenRequest& r) noexcept {
@@ -143,8 +162,9 @@ bool open_might_block(const OpenRequest& r) noexcept {
   if (fd == -ENOENT) return false;  // the real open fails the same way, or creates a regular file
   if (fd < 0) return true;          // unsure: the pool's worker may block, a listener's thread must not
   struct stat st{};
-  const bool plain = ::fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) ||
-                                               (S_ISCHR(st.st_mode) && never_blocks_on_open(st.st_rdev)));
+  const bool plain = ::fstat(fd, &st) == 0 &&
+                     (((S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && !opens_wait_for_a_server(fd)) ||
+                      (S_ISCHR(st.st_mode) && never_blocks_on_open(st.st_rdev)));
   ::close(fd);
   return !plain;
 }
