@@ -155,11 +155,6 @@ Expected<GuestCredentials> parse_guest_status(std::string_view status) {
     } else if (key == "PPid") {
       if (!parse_pid(value, creds.ppid)) return invalid(key);
       have_ppid = true;
-    } else if (key == "NStgid") {
-      if (!parse_list(value, creds.nstgids) || creds.nstgids.empty()) return invalid(key);
-      for (const pid_t pid : creds.nstgids) {
-        if (pid <= 0) return invalid(key);
-      }
     } else if (key == "NSpid" || key == "NStgid") {
       std::vector<pid_t>& list = key == "NSpid" ? creds.nspids : creds.nstgids;
       if (!parse_list(value, list) || list.empty()) return invalid(key);
