@@ -169,6 +169,18 @@ bool open_might_block(const OpenRequest& r) noexcept {
   return !plain;
 }
 
+namespace {
+// Runs `open` (a descriptor, or -1 with errno) with the guest's credentials when the request asks for them:
+// our descriptor, or -errno. errno is read before the credentials are put back.
+template <typename Open>
+int open_acting_as(const OpenRequest& r, Open&& open) noexcept {
+  std::optional<ActingAs> as;
+  if (r.as_guest && as.emplace(*r.creds).error() != 0) return -as->error();
+  const long fd = open();
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
+}  // namespace
+
 int open_guest_root(pid_t tid) noexcept {
   const int root = open_proc_entry(tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
   return root < 0 ? -errno : root;
@@ -199,11 +211,8 @@ int open_for_guest(const OpenRequest& r) noexcept {
     if (alias >= 0) {
       auto raw = r.files->raw(static_cast<std::uint32_t>(alias));
       if (!raw) return -ENOENT;
-      std::optional<ActingAs> as;
-      if (r.as_guest && as.emplace(creds).error() != 0) return -as->error();
       const std::string self = "self/fd/" + std::to_string(raw.value());
-      const int fd = ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0);
-      return fd < 0 ? -errno : fd;
+      return open_acting_as(r, [&] { return ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0); });
     }
     // /proc/self and /proc/thread-self name the caller in the guest's procfs (procfs resolves them for the
     // opener, which is the shim); its own exe, cwd and root links are its own to open.
@@ -221,10 +230,7 @@ int open_for_guest(const OpenRequest& r) noexcept {
     for (const char* link : {"exe", "cwd", "root"}) {
       if (tidy(path) == own + link) {
         if (no_magic) return -ELOOP;
-        std::optional<ActingAs> as;
-        if (r.as_guest && as.emplace(creds).error() != 0) return -as->error();
-        const int fd = open_proc_entry(r.tid, link, own_flags & ~O_CREAT);
-        return fd < 0 ? -errno : fd;
+        return open_acting_as(r, [&] { return open_proc_entry(r.tid, link, own_flags & ~O_CREAT); });
       }
     }
   }
@@ -243,39 +249,23 @@ int open_for_guest(const OpenRequest& r) noexcept {
   const bool creates = (r.flags & O_CREAT) != 0 || (r.flags & O_TMPFILE) == O_TMPFILE;
   how.mode = creates || r.strict ? r.mode : 0;
   how.resolve = r.resolve | RESOLVE_NO_MAGICLINKS;
-  long fd = -1;
-  int err = 0;
+  int result = 0;
   if (absolute && (r.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == 0) {
     how.resolve |= RESOLVE_IN_ROOT;
-    std::optional<ActingAs> as;
-    if (r.as_guest && as.emplace(creds).error() != 0) {
-      err = as->error();
-    } else {
-      fd = openat2_call(root, path, how);
-      if (fd < 0) err = errno;
-    }
+    result = open_acting_as(r, [&] { return openat2_call(root, path, how); });
   } else {
     const int base = r.dir_raw >= 0 ? r.dir_raw : open_proc_entry(r.tid, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (base < 0) {
-      err = errno;
+      result = -errno;
     } else {
       WorkerRoot in_root(root);
-      if (in_root.error() != 0) {
-        err = in_root.error();
-      } else {
-        std::optional<ActingAs> as;
-        if (r.as_guest && as.emplace(creds).error() != 0) {
-          err = as->error();
-        } else {
-          fd = openat2_call(base, path, how);
-          if (fd < 0) err = errno;
-        }
-      }
+      result = in_root.error() != 0 ? -in_root.error()
+                                    : open_acting_as(r, [&] { return openat2_call(base, path, how); });
       if (r.dir_raw < 0) ::close(base);
     }
   }
   if (root != r.root_raw) ::close(root);
-  return fd < 0 ? -err : static_cast<int>(fd);
+  return result;
 }
 
 }  // namespace litebox::linux_host::core::detail
