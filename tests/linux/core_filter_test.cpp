@@ -450,6 +450,16 @@ class CoreRuntime : public ::testing::TestWithParam<bool> {
     }
   };
 
+  // Creates the container of bundle_ with its stdout in `output` and `core_channel` (-1: none).
+  auto create_with(Output& output, int core_channel) {
+    lh::CreateRequest request;
+    request.id = id_;
+    request.bundle = bundle_->dir();
+    request.io = output.stdio();
+    request.core_channel = core_channel;
+    return runtime_->create(request);
+  }
+
   static int wait_exit(pid_t pid) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
@@ -470,12 +480,7 @@ TEST_P(CoreRuntime, InitInstallsTheFilterAndSendsItsListener) {
   bundle_->write(spec({"sh", "-c", kScript}));
   CoreServer server;
   Output output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = output.stdio();
-  request.core_channel = server.channel();
-  auto created = runtime_->create(request);
+  auto created = create_with(output, server.channel());
   ASSERT_TRUE(created.ok()) << created.error().message;
   server.close_channel();
   const pid_t pid = created.value().pid;
@@ -508,11 +513,7 @@ TEST_P(CoreRuntime, InitInstallsTheFilterAndSendsItsListener) {
 TEST_P(CoreRuntime, ExecInstallsTheFilterAndSendsItsListener) {
   bundle_->write(spec({"sleep", "100"}));
   Output init_output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = init_output.stdio();
-  auto created = runtime_->create(request);
+  auto created = create_with(init_output, -1);
   ASSERT_TRUE(created.ok()) << created.error().message;
   ASSERT_TRUE(runtime_->start(id_).ok());
 
@@ -542,12 +543,7 @@ TEST_P(CoreRuntime, ExecInstallsTheFilterAndSendsItsListener) {
 TEST_P(CoreRuntime, ChannelThatIsNotASocketIsRefused) {
   bundle_->write(spec({"true"}));
   Output output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = output.stdio();
-  request.core_channel = output.null;
-  auto created = runtime_->create(request);
+  auto created = create_with(output, output.null);
   ASSERT_FALSE(created.ok());
   EXPECT_NE(created.error().message.find("not a unix socket"), std::string::npos) << created.error().message;
 }
@@ -562,12 +558,7 @@ TEST_P(CoreRuntime, StacksWithTheSpecsProfile) {
   bundle_->write(s);
   CoreServer server;
   Output output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = output.stdio();
-  request.core_channel = server.channel();
-  auto created = runtime_->create(request);
+  auto created = create_with(output, server.channel());
   ASSERT_TRUE(created.ok()) << created.error().message;
   server.close_channel();
   ASSERT_TRUE(runtime_->start(id_).ok());
@@ -588,12 +579,7 @@ TEST_P(CoreRuntime, LoadFailureFailsTheProcess) {
   bundle_->write(s);
   CoreServer server;
   Output output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = output.stdio();
-  request.core_channel = server.channel();
-  auto created = runtime_->create(request);
+  auto created = create_with(output, server.channel());
   if (!GetParam()) {
     ASSERT_FALSE(created.ok());
     EXPECT_NE(created.error().message.find("load the LiteBox core's seccomp filter"), std::string::npos)
@@ -619,12 +605,7 @@ TEST_P(CoreRuntime, SpecListenerIsRefused) {
   bundle_->write(s);
   CoreServer server;
   Output output;
-  lh::CreateRequest request;
-  request.id = id_;
-  request.bundle = bundle_->dir();
-  request.io = output.stdio();
-  request.core_channel = server.channel();
-  auto created = runtime_->create(request);
+  auto created = create_with(output, server.channel());
   ASSERT_FALSE(created.ok());
   EXPECT_NE(created.error().message.find("SCMP_ACT_NOTIFY"), std::string::npos) << created.error().message;
 }
