@@ -206,7 +206,9 @@ bool TaskFiles::still_closing(pid_t tgid, int fd) {
   if (c == closing.end()) return false;
   DescriptorObject now;
   const int r = guest_fd_object(tgid, fd, now);
-  const bool same = r == 0 ? (!c->second.object.known() || now == c->second.object) : guest_fd_open(tgid, fd) == 1;
+  // Unreadable for another reason than "not open" (-ENOENT): whether the number is open at all decides.
+  const bool same = r == 0 ? (!c->second.object.known() || now == c->second.object)
+                           : r != -ENOENT && guest_fd_open(tgid, fd) == 1;
   if (same) return true;
   closing.erase(c);
   return false;
