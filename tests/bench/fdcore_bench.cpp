@@ -11,13 +11,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -352,6 +355,49 @@ void kernel_open_close_16k(benchmark::State& state) {
   }
 }
 
+// ---- a second thread -------------------------------------------------------------------------------------------
+
+// A thread alive for the whole run, as any real platform has (the core serves calls from several threads).
+// Until a process starts a second thread, glibc says it is single-threaded (__libc_single_threaded), and
+// libstdc++ then skips the atomic operations of std::shared_ptr's counts and the like. A single-threaded run
+// would flatter any code that leans on them. The thread first unshares its descriptor table. The main thread's
+// table thus stays unshared, and the kernel's calls are measured as without the thread: with a shared table,
+// fdget would take a reference on every call.
+class SecondThread {
+ public:
+  SecondThread() {
+    thread_ = std::thread([this] {
+      const int error = ::unshare(CLONE_FILES) == 0 ? 0 : errno;
+      std::unique_lock lock(mu_);
+      unshare_error_ = error;
+      started_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return stop_; });
+    });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return started_; });
+    if (unshare_error_ != 0) std::fprintf(stderr, "fdcore_bench: unshare(CLONE_FILES): %s\n", std::strerror(unshare_error_));
+  }
+  SecondThread(const SecondThread&) = delete;
+  SecondThread& operator=(const SecondThread&) = delete;
+  ~SecondThread() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+  bool stop_ = false;
+  int unshare_error_ = 0;
+  std::thread thread_;
+};
+
 // ---- registration, result collection, the ratio table ---------------------------------------------------------
 
 struct Comparison {
@@ -497,6 +543,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   register_benchmarks();
+  const SecondThread second_thread;
 
   const auto options = ::isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_ColorTabular
                                                     : benchmark::ConsoleReporter::OO_Tabular;

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     int next_raw = 1;
     while (!in.done()) {
       auto& p = procs[in.u8() % procs.size()];
-      switch (in.u8() % 14) {
+      switch (in.u8() % 16) {
         case 0: {
           fdcore::OpenFileSpec spec;
           spec.kind = static_cast<fdcore::DescriptorKind>(in.u8() % 4);
@@ -98,14 +98,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           }
           break;
         }
+        case 14: {
+          // A description no raw value backs (the object lives in the guest's own table).
+          fdcore::OpenFileSpec spec;
+          spec.open_flags = in.u32();
+          spec.identity = {in.u32(), in.u32()};
+          auto ofd = store->describe(spec);
+          if (ofd) (void)p.install(ofd.value(), (in.u8() & 1) != 0 ? fdcore::abi::o_cloexec : 0u);
+          break;
+        }
+        case 15: {
+          // The lock-free reads agree with each other (one thread: nothing changes in between).
+          const std::uint32_t fd = in.fd();
+          const auto view = p.view(fd);
+          const auto raw = p.raw(fd);
+          const auto fdflags = p.fcntl(fd, fdcore::abi::f_getfd, 0);
+          const auto flags = p.fcntl(fd, fdcore::abi::f_getfl, 0);
+          check(view.ok() == raw.ok() && view.ok() == fdflags.ok() && view.ok() == flags.ok());
+          check(view.ok() == p.files()->is_open(fd));
+          if (view) {
+            check(view.value().raw == raw.value());
+            check(view.value().cloexec == (fdflags.value() != 0));
+            check(view.value().status_flags == static_cast<std::uint32_t>(flags.value()));
+            check(view.value().has_raw == (raw.value() != fdcore::no_raw<int>));
+          }
+          break;
+        }
       }
     }
     // The table and the store agree: every listed descriptor's raw value is live in the store.
-    for (const auto& p : procs) {
+    std::set<const fdcore::OpenFileDescription<int>*> live;
+    for (auto& p : procs) {
       const auto list = p.list();
       check(list.size() == p.files()->open_count());
-      for (const auto& d : list) check(store->find(d.raw) != nullptr);
+      for (const auto& d : list) {
+        check(d.raw == fdcore::no_raw<int> || store->find(d.raw) != nullptr);
+        live.insert(p.get(d.fd).value().get());
+      }
     }
+    check(store->size() == live.size());  // every live description is in some table (no Ref outlives a case)
   }
   // Every adopted value released exactly once, after the last reference went.
   check(released.size() == static_cast<std::size_t>(adopted));

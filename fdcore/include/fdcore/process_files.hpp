@@ -96,8 +96,10 @@ class ProcessFiles {
   }
 
   int lowest_free(std::uint32_t start = 0) const noexcept { return files_->lowest_free(start, nofile_); }
+  // get: an owning reference (two atomic operations with its drop); raw and view read without any.
   Result<Ref> get(std::uint32_t fd) const noexcept { return files_->get(fd); }
   Result<Handle> raw(std::uint32_t fd) const noexcept { return files_->raw(fd); }
+  Result<DescriptorView<Handle>> view(std::uint32_t fd) const noexcept { return files_->view(fd); }
   std::vector<DescriptorInfo<Handle>> list() const noexcept { return files_->list(); }
 
  private:
