@@ -8,8 +8,8 @@
 # Usage: core_containerd_test.sh SHIM_BINARY SCRATCH_DIR PROGRAM_DIR
 #   SHIM_BINARY   containerd-shim-litebox-v1
 #   SCRATCH_DIR   build/<preset>/test-scratch (the Debian rootfs is cached in SCRATCH_DIR/debian-rootfs)
-#   PROGRAM_DIR   where the static programs fdcalls, fdthreads, scmrights, closereuse, openclose, denied were
-#                 built (and,
+#   PROGRAM_DIR   where the static programs fdcalls, fdthreads, scmrights, closereuse, openclose, denied,
+#                 sigstorm, hog and sigwin were built (and,
 #                 when musl-gcc and go were there, fdcalls-musl, fdthreads-musl and gofds: their checks are
 #                 skipped without them)
 # Workloads: the static C programs (fdcalls, fdthreads, scmrights, closereuse; openclose only checks its
@@ -46,7 +46,8 @@ for tool in containerd ctr timeout diff awk; do
 done
 [ -x /bin/busybox ] || skip "needs busybox-static (/bin/busybox)"
 if [ ! -x "$shim" ]; then echo "shim binary not found: $shim" >&2; exit 2; fi
-for p in fdcalls fdthreads scmrights closereuse openclose denied; do
+core_programs=(fdcalls fdthreads scmrights closereuse openclose denied sigstorm hog sigwin)
+for p in "${core_programs[@]}"; do
   [ -x "$progdir/$p" ] || skip "test program $progdir/$p not built (cmake --build ... --target core_test_programs)"
 done
 
@@ -73,13 +74,13 @@ rootfs=$work/rootfs
 pcd_build_rootfs "$rootfs" || exit 1
 stage=$work/litebox
 mkdir -p "$stage" "$work/native"
-for p in fdcalls fdthreads scmrights closereuse openclose denied; do cp "$progdir/$p" "$stage/"; done
+for p in "${core_programs[@]}"; do cp "$progdir/$p" "$stage/"; done
 optional_programs=(fdcalls-musl fdthreads-musl gofds)  # skipped when not built (no musl-gcc, no go)
 for p in "${optional_programs[@]}"; do
   if [ -x "$progdir/$p" ]; then cp "$progdir/$p" "$stage/"; fi
 done
 cp "$here"/scripts/*.sh "$stage/"
-cp "$here/workloads/python_workload.py" "$stage/"
+cp "$here/workloads/python_workload.py" "$here/workloads/sigstorm.sh" "$stage/"
 bind=(--mount "type=bind,src=$stage,dst=/litebox,options=rbind:ro")
 
 pcd_shim_dir "$shim" || exit 1
@@ -245,6 +246,26 @@ check_script() {  # check_script MODE SCRIPT
     -- sh /litebox/"$s" /tmp
 }
 
+# Under a signal storm and two CPU hogs: busybox pipelines (SIGCHLD without SA_RESTART) equal their native run
+# and never hang; sigwin's dup + F_GETFD + close under a 50 us SIGALRM timer without SA_RESTART never fail with
+# EINTR. No call of these is stopped by the core, so none can be interrupted before the core receives it.
+check_signal_storm() {
+  workload sigstorm "$1" "$rootfs" env PATH="$rootfs/bin" /bin/busybox sh "$stage/sigstorm.sh" "$stage" \
+    -- sh /litebox/sigstorm.sh /litebox
+  grep -qx 'pipelines under the storm: 200 of 200' "$tdir/sigstorm.out" || bad "not every pipeline ran"
+  run_ctr "$1" "$rootfs" "$tdir/sigwin.out" "$tdir/sigwin.err" sh -c \
+    '/litebox/hog 30 & a=$!; /litebox/hog 30 & b=$!; /litebox/sigwin 200000; r=$?; kill $a $b; exit $r'
+  [ "$ctr_rc" -eq 0 ] || { bad "sigwin: exit code $ctr_rc"; show stderr "$tdir/sigwin.err"; }
+  local signals interrupted
+  read -r signals interrupted <"$tdir/sigwin.out" || true
+  if [ -z "${signals:-}" ] || [ "${signals:-0}" -lt 100 ]; then
+    bad "sigwin: expected at least 100 signals during the loop, got [$(cat "$tdir/sigwin.out")]"
+  elif [ "$interrupted" != 0 ]; then
+    bad "sigwin: $interrupted of its calls failed with EINTR under $signals signals (natively none)"
+  fi
+  diag "sigwin under two hogs: $signals signals, $interrupted calls interrupted"
+}
+
 # The fresh container's view: only 0 1 2 (3 is ls's own listing).
 check_fresh_fds() {
   run_ctr "$1" "$rootfs" "$tdir/out" "$tdir/err" ls /proc/self/fd
@@ -381,6 +402,29 @@ check_core_only() {
     show "litebox-ctl fds $sleeper_id" "$tdir/ctl.out"
   fi
   stop_sleeper
+  # 3b. The mirror follows what the kernel ran natively: sh opens /etc/hostname (the core installs it at the
+  #     lowest free number, 3) and moves it to 5, duplicates 5 to 6, closes 5 and opens /tmp/x at 9 (sh's
+  #     exec N<&M is dup2 + close, natively), then execs sleep: the listing shows 6 (/etc/hostname) and 9
+  #     (/tmp/x) and neither 3 nor 5.
+  new_id "mirror"
+  sleeper_id=$new_id
+  pcd_ctr run -d --runtime "$runtime" "${PCD_RUN_OPTS[@]}" "${bind[@]}" --rootfs "$rootfs" "$sleeper_id" \
+    sh -c 'exec 5</etc/hostname; exec 6<&5; exec 5<&-; exec 9>/tmp/x; echo ready >/tmp/ready; exec sleep 600' \
+    </dev/null >"$tdir/mirror-run.out" 2>&1 || { bad "ctr run -d (mirror) failed"; show "ctr run -d" "$tdir/mirror-run.out"; }
+  local _
+  for _ in $(seq 1 50); do
+    pcd_ctr task exec --exec-id "r$RANDOM" "$sleeper_id" cat /tmp/ready >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  if [ -n "$ctl" ]; then
+    timeout -k 5 "$per_check" "$ctl" --namespace "$PCD_NAMESPACE" fds "$sleeper_id" >"$tdir/mirror.out" 2>"$tdir/mirror.err" ||
+      { bad "litebox-ctl fds (mirror): exit $?"; show stderr "$tdir/mirror.err"; }
+    grep -qE '^6 .*/etc/hostname$' "$tdir/mirror.out" || bad "litebox-ctl fds: no descriptor 6 on /etc/hostname"
+    grep -qE '^9 .*/tmp/x$' "$tdir/mirror.out" || bad "litebox-ctl fds: no descriptor 9 on /tmp/x"
+    if grep -qE '^(3|5) ' "$tdir/mirror.out"; then bad "litebox-ctl fds lists 3 or 5, which the kernel closed"; fi
+    show "litebox-ctl fds $sleeper_id (after sh's own dups and closes)" "$tdir/mirror.out"
+  fi
+  stop_sleeper
   # 4. EMFILE at the per-container descriptor budget (org.litebox.core.descriptor-budget=32), below the
   #    container's RLIMIT_NOFILE (1024): openclose --hold opens /dev/null until an open fails. 0 1 2 count
   #    against the budget too, so at most 29 more (the exact count is the core's accounting: 26..29 accepted).
@@ -409,6 +453,8 @@ for mode in default off; do
     run_check "$label: busybox sh $s transcript equals the native one" check_script "$mode" "$s"
   done
   run_check "$label: exec'd process: its fds, the init's fds, fdcalls next to the init" check_exec_fds "$mode"
+  run_check "$label: signal storm and two CPU hogs: pipelines and sigwin get no EINTR, never hang" \
+    check_signal_storm "$mode"
   run_check "$label: python workload (Debian rootfs) equals the native one" check_python "$mode"
 done
 if [ "$expect_core" = 1 ]; then

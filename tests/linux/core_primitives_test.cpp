@@ -54,6 +54,12 @@ using litebox::testing::status_field;
 
 namespace {
 
+// Whether the guest's kernel table has `fd` open.
+bool guest_has(pid_t pid, int fd) {
+  const auto numbers = core::guest_fd_numbers(pid);
+  return std::find(numbers.begin(), numbers.end(), fd) != numbers.end();
+}
+
 #define REQUIRE_ROOT_FOR_CORE()                                                                  \
   do {                                                                                           \
     if (geteuid() != 0) GTEST_SKIP() << "needs root (switches credentials, reads other tasks)"; \
@@ -367,7 +373,7 @@ TEST(core_primitives_notify, AddDescriptorSendsReplacesAndTakesTheLowestFree) {
   EXPECT_EQ(core::notification_valid(listener, open_call.id), -ENOENT);  // answered by the ADDFD
   EXPECT_EQ(guest.next(), report("send", installed));
   EXPECT_EQ(guest.next(), "content=first file");
-  EXPECT_EQ(core::same_description(guest.pid(), first, installed), 1);
+  EXPECT_EQ(core::same_guest_description(::getpid(), first, guest.pid(), installed), 1);
 
   // A chosen number, close-on-exec, not answering: we answer afterwards.
   core::Notification dup_call;
@@ -401,9 +407,9 @@ TEST(core_primitives_notify, AddDescriptorSendsReplacesAndTakesTheLowestFree) {
   const std::vector<int> open_numbers = core::guest_fd_numbers(guest.pid());
   int expected = 0;
   while (std::find(open_numbers.begin(), open_numbers.end(), expected) != open_numbers.end()) ++expected;
-  EXPECT_EQ(core::guest_fd_open(guest.pid(), expected), 0);
+  EXPECT_FALSE(guest_has(guest.pid(), expected));
   ASSERT_EQ(core::add_descriptor(listener, lowest_call.id, third, -1, false, false), expected);
-  EXPECT_EQ(core::guest_fd_open(guest.pid(), expected), 1);
+  EXPECT_TRUE(guest_has(guest.pid(), expected));
   ASSERT_EQ(core::respond_value(listener, lowest_call.id, expected), 0);
   EXPECT_EQ(guest.next(), report("lowest", expected));
   EXPECT_EQ(guest.next(), "content=third file");
@@ -526,6 +532,10 @@ TEST(core_primitives_memory, ReadsStringsAndWritesBuffersOfAStoppedGuest) {
   const int listener = guest.listener();
   const pid_t pid = guest.pid();
   std::string text;
+  // The core's own way: a /proc/<pid>/mem kept open, bound to this address space.
+  const std::string mem_path = "/proc/" + std::to_string(pid) + "/mem";
+  const int mem = ::open(mem_path.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(mem, 0) << std::strerror(errno);
 
   core::Notification call;
   ASSERT_EQ(guest.notification(call), 0);
@@ -533,6 +543,9 @@ TEST(core_primitives_memory, ReadsStringsAndWritesBuffersOfAStoppedGuest) {
   EXPECT_EQ(static_cast<int>(call.args[0]), AT_FDCWD);
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], PATH_MAX, text), 0);
   EXPECT_EQ(text, "/litebox/core/path");
+  EXPECT_EQ(core::read_guest_string_at(mem, call.args[1], PATH_MAX, text), 0);
+  EXPECT_EQ(text, "/litebox/core/path");
+  EXPECT_EQ(core::read_guest_string_at(mem, call.args[1], 18, text), -ENAMETOOLONG);
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], 19, text), 0);  // the NUL counts
   EXPECT_EQ(text, "/litebox/core/path");
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], 18, text), -ENAMETOOLONG);
@@ -548,16 +561,23 @@ TEST(core_primitives_memory, ReadsStringsAndWritesBuffersOfAStoppedGuest) {
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], 3, text), -ENAMETOOLONG);
   EXPECT_EQ(core::read_guest(pid, call.args[1], raw, 5), 0);
   EXPECT_EQ(core::read_guest(pid, call.args[1], raw, 6), -EFAULT);  // one byte into the unmapped page
+  EXPECT_EQ(core::read_guest_string_at(mem, call.args[1], PATH_MAX, text), 0);
+  EXPECT_EQ(text, "edge");
+  EXPECT_EQ(core::read_guest_at(mem, call.args[1], raw, 5), 0);
+  EXPECT_EQ(core::read_guest_at(mem, call.args[1], raw, 6), -EFAULT);
   ASSERT_EQ(core::respond_error(listener, call.id, ENOENT), 0);
 
   ASSERT_EQ(guest.notification(call), 0);
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], PATH_MAX, text), -EFAULT);
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], 4, text), -ENAMETOOLONG);  // `max` comes first
+  EXPECT_EQ(core::read_guest_string_at(mem, call.args[1], PATH_MAX, text), -EFAULT);
   ASSERT_EQ(core::respond_error(listener, call.id, EFAULT), 0);
 
   ASSERT_EQ(guest.notification(call), 0);
   EXPECT_EQ(core::read_guest_string(pid, call.args[1], PATH_MAX, text), -ENAMETOOLONG);
   ASSERT_EQ(core::read_guest_string(pid, call.args[1], 8192, text), 0);
+  EXPECT_EQ(text, std::string(5000, 'a'));
+  ASSERT_EQ(core::read_guest_string_at(mem, call.args[1], 8192, text), 0);
   EXPECT_EQ(text, std::string(5000, 'a'));
   ASSERT_EQ(core::respond_error(listener, call.id, ENAMETOOLONG), 0);
 
@@ -588,10 +608,31 @@ TEST(core_primitives_memory, ReadsStringsAndWritesBuffersOfAStoppedGuest) {
 
   EXPECT_EQ(core::read_guest(pid, call.args[1], raw, 1), -ESRCH);
   EXPECT_EQ(core::detail::proc_mem_read(pid, call.args[1], raw, 1), -ESRCH);
+  // The kept descriptor outlives the address space: it reads nothing, and says the guest is gone.
+  EXPECT_EQ(core::read_guest_at(mem, call.args[1], raw, 1), -ESRCH);
+  ::close(mem);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // guest_table
+
+TEST(core_primitives_table, ParsesFdinfoAndChildren) {
+  core::GuestFdInfo info;
+  ASSERT_EQ(core::parse_fdinfo("pos:\t0\nflags:\t02004002\nmnt_id:\t25\n", info), 0);
+  EXPECT_TRUE(info.cloexec);
+  EXPECT_EQ(info.flags, static_cast<std::uint32_t>(O_RDWR | O_NONBLOCK));
+  ASSERT_EQ(core::parse_fdinfo("flags:\t01\n", info), 0);
+  EXPECT_FALSE(info.cloexec);
+  EXPECT_EQ(info.flags, static_cast<std::uint32_t>(O_WRONLY));
+  for (std::string_view bad : {"", "pos:\t0\n", "flags:\t09\n", "flags:\t\n", "flags:\t1", "xflags:\t1\n",
+                               "flags:\t77777777777777\n", "flags: 1\n"}) {
+    EXPECT_EQ(core::parse_fdinfo(bad, info), -EIO) << bad;
+  }
+  EXPECT_EQ(core::parse_children("12 345 6789 "), (std::vector<pid_t>{12, 345, 6789}));
+  EXPECT_EQ(core::parse_children("7\n"), (std::vector<pid_t>{7}));
+  EXPECT_TRUE(core::parse_children("").empty());
+  EXPECT_EQ(core::parse_children("0 -3 x 99999999999 4"), (std::vector<pid_t>{4}));
+}
 
 TEST(core_primitives_table, InspectsAndTakesAGuestsDescriptors) {
   REQUIRE_ROOT_FOR_CORE();
@@ -615,20 +656,19 @@ TEST(core_primitives_table, InspectsAndTakesAGuestsDescriptors) {
   const int read_end = std::stoi(read_report.substr(5));
   const int write_end = std::stoi(write_report.substr(6));
 
-  EXPECT_EQ(core::guest_fd_open(pid, read_end), 1);
-  EXPECT_EQ(core::guest_fd_open(pid, write_end), 1);
-  EXPECT_EQ(core::guest_fd_open(pid, 0), 1);
-  EXPECT_EQ(core::guest_fd_open(pid, 999), 0);
-  EXPECT_EQ(core::guest_fd_open(pid, -1), -EBADF);
-
+  EXPECT_TRUE(guest_has(pid, read_end));
+  EXPECT_TRUE(guest_has(pid, write_end));
+  EXPECT_TRUE(guest_has(pid, 0));
+  EXPECT_FALSE(guest_has(pid, 999));
+  
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   ASSERT_GE(pidfd, 0);
   const int ours = core::take_guest_fd(pidfd, write_end);
   ASSERT_GE(ours, 0);
   EXPECT_EQ(::fcntl(ours, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-  EXPECT_EQ(core::same_description(pid, ours, write_end), 1);
-  EXPECT_EQ(core::same_description(pid, ours, read_end), 0);
-  EXPECT_EQ(core::same_description(pid, ours, 999), -EBADF);
+  EXPECT_EQ(core::same_guest_description(::getpid(), ours, pid, write_end), 1);
+  EXPECT_EQ(core::same_guest_description(::getpid(), ours, pid, read_end), 0);
+  EXPECT_EQ(core::same_guest_description(::getpid(), ours, pid, 999), -EBADF);
   EXPECT_EQ(core::take_guest_fd(pidfd, 999), -EBADF);
   ASSERT_EQ(::write(ours, "through", 7), 7);
   guest.command("go");
@@ -639,7 +679,7 @@ TEST(core_primitives_table, InspectsAndTakesAGuestsDescriptors) {
   for (const int expected : {0, 1, 2, read_end, write_end}) {
     EXPECT_NE(std::find(numbers.begin(), numbers.end(), expected), numbers.end()) << expected;
   }
-  for (const int number : numbers) EXPECT_EQ(core::guest_fd_open(pid, number), 1) << number;
+  for (const int number : numbers) EXPECT_TRUE(guest_has(pid, number)) << number;
 
   core::GuestFdInfo info;
   ASSERT_EQ(core::guest_fd_info(pid, read_end, info), 0);
@@ -660,8 +700,8 @@ TEST(core_primitives_table, InspectsAndTakesAGuestsDescriptors) {
 
   guest.command("done");
   EXPECT_EQ(guest.finish(), 0);
-  EXPECT_EQ(core::guest_fd_open(pid, 0), -ESRCH);
-  EXPECT_EQ(core::same_description(pid, ours, 0), -ESRCH);
+  EXPECT_TRUE(core::guest_fd_numbers(pid).empty());
+  EXPECT_EQ(core::same_guest_description(::getpid(), ours, pid, 0), -ESRCH);
   EXPECT_TRUE(core::guest_fd_numbers(pid).empty());
   EXPECT_EQ(core::guest_fd_info(pid, 0, info), -ENOENT);
   ::close(ours);
@@ -724,8 +764,17 @@ TEST(core_primitives_credentials, SeesAGuestInItsOwnUserNamespace) {
   auto creds = core::read_guest_credentials(guest.pid());
   ASSERT_TRUE(creds.ok()) << creds.error().message;
   EXPECT_TRUE(creds.value().own_user_namespace);
+  const std::string dir_path = "/proc/" + std::to_string(guest.pid());
+  const int dir = ::open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir, 0);
+  EXPECT_EQ(core::in_own_user_namespace(dir), 1);
+  const int self = ::open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  EXPECT_EQ(core::in_own_user_namespace(self), 0);
+  ::close(self);
   guest.command("done");
   EXPECT_EQ(guest.finish(), 0);
+  EXPECT_EQ(core::in_own_user_namespace(dir), -ESRCH);  // bound to the task, which is gone
+  ::close(dir);
 }
 
 TEST(core_primitives_credentials, ParsesStatusTextAndRefusesGarbage) {

@@ -139,7 +139,7 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
   plan.spec = std::move(spec);
 
   // Last before the fork: spawn_init closes the duplicate whatever happens.
-  if (auto core_ok = detail::plan_core(plan, request.core_channel); !core_ok) return std::move(core_ok).error();
+  if (auto core_ok = detail::plan_core(plan, request.core_channel, request.core_scope); !core_ok) return std::move(core_ok).error();
   auto spawned = detail::spawn_init(plan);
   if (!spawned) return std::move(spawned).error();
   const pid_t pid = spawned.value().pid;

@@ -70,7 +70,7 @@ Expected<StartedProcess> Runtime::exec(std::string_view id, const ExecRequest& r
   if (!cgroup) return std::move(cgroup).error().context("container cgroup");
 
   // Last before the fork: spawn_init closes the duplicate whatever happens.
-  if (auto core_ok = detail::plan_core(plan, request.core_channel); !core_ok) return std::move(core_ok).error();
+  if (auto core_ok = detail::plan_core(plan, request.core_channel, request.core_scope); !core_ok) return std::move(core_ok).error();
   auto spawned = detail::spawn_init(plan);
   if (!spawned) return std::move(spawned).error();
   const pid_t pid = spawned.value().pid;

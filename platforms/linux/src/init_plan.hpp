@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "litebox/linux/cgroups.hpp"
+#include "litebox/linux/core/core_filter.hpp"
 #include "litebox/linux/error.hpp"
 #include "litebox/linux/init_descriptors.hpp"
 #include "litebox/linux/namespaces.hpp"
@@ -46,7 +47,7 @@ struct InitPlan {
 // For a caller's core channel (>= 0): checks it is a unix socket and that the spec's profile has no listener
 // of its own (the kernel allows one per process), duplicates it into plan.core_channel and sets
 // plan.core_program (compiled once per runtime process). Nothing when core_channel < 0.
-Status plan_core(InitPlan& plan, int core_channel);
+Status plan_core(InitPlan& plan, int core_channel, core::CoreFilterScope scope);
 
 // The spec's process (with linux.seccomp and linux.personality) made ready for the child; notes logged.
 Expected<ProcessPlan> plan_process(const oci::Spec& spec);

@@ -83,7 +83,7 @@ Expected<ProcessPlan> plan_process(const oci::Spec& spec) {
   return plan;
 }
 
-Status plan_core(InitPlan& plan, int core_channel) {
+Status plan_core(InitPlan& plan, int core_channel, core::CoreFilterScope scope) {
   if (core_channel < 0) return {};
   int domain = 0;
   socklen_t length = sizeof domain;
@@ -99,14 +99,17 @@ Status plan_core(InitPlan& plan, int core_channel) {
                              "), which cannot stack with the LiteBox core's filter: the kernel gives a process "
                              "one seccomp listener"};
   }
-  // Compiled once: the same program for every process.
-  static const Expected<SeccompProgram> compiled = [] {
-    auto program = core::compile_core_filter();
+  // Compiled once per scope: the same program for every process.
+  const auto compile = [](core::CoreFilterScope which) {
+    auto program = core::compile_core_filter(which);
     if (program) {
       for (const auto& note : program.value().notes) spdlog::info("{}", note);
     }
     return program;
-  }();
+  };
+  static const Expected<SeccompProgram> opens = compile(core::CoreFilterScope::opens);
+  static const Expected<SeccompProgram> with_creation = compile(core::CoreFilterScope::opens_and_creation);
+  const Expected<SeccompProgram>& compiled = scope == core::CoreFilterScope::opens ? opens : with_creation;
   if (!compiled) return compiled.error();
   const int duplicate = ::fcntl(core_channel, F_DUPFD_CLOEXEC, 3);
   if (duplicate < 0) return Error::from_errno("duplicate the core channel");

@@ -17,6 +17,7 @@
 #include "commands/shim_log.hpp"
 #include "grpc_transport.hpp"
 #include "litebox/linux/container.hpp"
+#include "task/core_attachment.hpp"
 #include "task/core_introspection.hpp"
 #include "task/event_forwarder.hpp"
 #include "task/reaper.hpp"
@@ -55,7 +56,12 @@ int serve_command(const ShimArgs& args) {
   TaskServiceConfig service_config;
   service_config.namespace_name = args.namespace_name;
   service_config.core_defaults.enabled = args.core != "off";
-  service_config.core_defaults.descriptor_budget = static_cast<std::size_t>(std::strtoull(args.core_budget.c_str(), nullptr, 10));
+  auto budget = parse_descriptor_budget(args.core_budget, "-core-budget");
+  if (!budget) {
+    spdlog::error("{}", budget.error().message);
+    return 1;
+  }
+  service_config.core_defaults.descriptor_budget = budget.value();
   core.emplace();
   service_config.core = &*core;
   service_config.shim_address = args.socket_path;

@@ -116,8 +116,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   for (const auto& p : response.processes()) {
-    std::printf("PID %u (pid %u in the container) %s%s\n", p.pid(), p.guest_pid(), p.command().c_str(),
-                p.setup() ? " [runtime set-up]" : "");
+    std::printf("PID %u (pid %u in the container) %s\n", p.pid(), p.guest_pid(), p.command().c_str());
     std::printf("%-6s %-12s %-8s %-28s %s\n", "FD", "KIND", "FD_FLAGS", "STATUS_FLAGS", "TARGET");
     for (const auto& d : p.descriptors()) {
       std::printf("%-6u %-12s %-8s %-28s %s\n", d.fd(), d.kind().c_str(), d.cloexec() ? "CLOEXEC" : "-",

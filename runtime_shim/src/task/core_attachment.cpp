@@ -8,6 +8,16 @@
 
 namespace litebox::shim {
 
+linux_host::Expected<std::size_t> parse_descriptor_budget(std::string_view text, std::string_view what) {
+  std::size_t budget = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), budget);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || budget > (1u << 20)) {
+    return linux_host::Error{EINVAL, std::string(what) + " must be a number from 0 to 1048576, got \"" +
+                                         std::string(text) + "\""};
+  }
+  return budget;
+}
+
 linux_host::Expected<std::optional<linux_host::core::ContainerCorePolicy>> core_policy_for(
     const CoreDefaults& defaults, const std::map<std::string, std::string>& annotations) {
   bool enabled = defaults.enabled;
@@ -24,29 +34,29 @@ linux_host::Expected<std::optional<linux_host::core::ContainerCorePolicy>> core_
     }
   }
   if (auto it = annotations.find(kCoreBudgetAnnotation); it != annotations.end()) {
-    std::size_t budget = 0;
-    const auto& text = it->second;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), budget);
-    if (ec != std::errc() || end != text.data() + text.size() || budget > (1u << 20)) {
-      return linux_host::Error{EINVAL, std::string("annotation ") + kCoreBudgetAnnotation +
-                                           " must be a number from 0 to 1048576, got \"" + text + "\""};
-    }
-    policy.descriptor_budget = budget;
+    auto budget = parse_descriptor_budget(it->second, std::string("annotation ") + kCoreBudgetAnnotation);
+    if (!budget) return std::move(budget).error();
+    policy.descriptor_budget = budget.value();
   }
   if (!enabled) return std::optional<linux_host::core::ContainerCorePolicy>{};
   return std::optional<linux_host::core::ContainerCorePolicy>{policy};
 }
 
-linux_host::Expected<CoreChannel> CoreChannel::open() {
+linux_host::core::CoreFilterScope filter_scope(const linux_host::core::ContainerCorePolicy& policy) {
+  return policy.descriptor_budget != 0 ? linux_host::core::CoreFilterScope::opens_and_creation
+                                       : linux_host::core::CoreFilterScope::opens;
+}
+
+linux_host::Expected<CoreChannel> CoreChannel::open(linux_host::core::CoreFilterScope scope) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
     return linux_host::Error::from_errno("create the LiteBox core's channel");
   }
-  return CoreChannel(pair[0], pair[1]);
+  return CoreChannel(pair[0], pair[1], scope);
 }
 
 CoreChannel::CoreChannel(CoreChannel&& other) noexcept
-    : ours_(std::exchange(other.ours_, -1)), theirs_(std::exchange(other.theirs_, -1)) {}
+    : ours_(std::exchange(other.ours_, -1)), theirs_(std::exchange(other.theirs_, -1)), scope_(other.scope_) {}
 
 CoreChannel::~CoreChannel() {
   if (ours_ >= 0) ::close(ours_);

@@ -19,7 +19,6 @@ void register_core_methods(ServiceRegistry& registry, const linux_host::core::Co
                    process->set_pid(static_cast<std::uint32_t>(table.pid));
                    process->set_guest_pid(static_cast<std::uint32_t>(table.guest_pid));
                    process->set_command(table.command);
-                   process->set_setup(table.running_setup);
                    for (const auto& d : table.descriptors) {
                      auto* out_d = process->add_descriptors();
                      out_d->set_fd(d.fd);

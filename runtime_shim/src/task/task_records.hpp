@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "litebox/linux/core/core_filter.hpp"
 #include "oci/process.hpp"
 #include "stdio/process_io.hpp"
 #include "types.pb.h"
@@ -40,7 +41,8 @@ struct TaskContainer {
   std::filesystem::path bundle;
   bool rootfs_mounted = false;  // Create mounted its rootfs mounts on <bundle>/rootfs
   bool paused = false;
-  bool core = false;  // the LiteBox core serves its processes' descriptor calls
+  bool core = false;  // the LiteBox core serves its processes' path opens (and more: core_scope)
+  linux_host::core::CoreFilterScope core_scope = linux_host::core::CoreFilterScope::opens;
   std::shared_ptr<TaskProcess> init;
   std::map<std::string, std::shared_ptr<TaskProcess>> execs;
 };

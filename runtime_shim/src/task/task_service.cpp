@@ -114,7 +114,7 @@ linux_host::Expected<std::optional<CoreChannel>> TaskService::core_channel_for(c
   auto policy = core_policy_for(config_.core_defaults, spec.value->annotations);
   if (!policy) return std::move(policy).error();
   if (!policy.value()) return std::optional<CoreChannel>{};
-  auto channel = CoreChannel::open();
+  auto channel = CoreChannel::open(filter_scope(*policy.value()));
   if (!channel) return std::move(channel).error();
   config_.core->add_container(id, *policy.value());
   return std::optional<CoreChannel>{std::move(channel.value())};
@@ -174,7 +174,9 @@ RpcStatus TaskService::create(const taskapi::CreateTaskRequest& request, taskapi
   }
   if (core.value()) {
     create_request.core_channel = core.value()->process_end();
+    create_request.core_scope = core.value()->scope();
     container->core = true;
+    container->core_scope = core.value()->scope();
     if (auto handed = core.value()->hand_to(*config_.core, id); !handed) {
       init->io.reset();
       undo_mounts();
@@ -273,10 +275,11 @@ RpcStatus TaskService::start_exec(const std::shared_ptr<TaskContainer>& containe
     exec_request.io = io.value()->process_stdio();
     std::optional<CoreChannel> core;
     if (container->core) {
-      auto channel = CoreChannel::open();
+      auto channel = CoreChannel::open(container->core_scope);
       if (!channel) return runtime_error(channel.error());
       core.emplace(std::move(channel.value()));
       exec_request.core_channel = core->process_end();
+      exec_request.core_scope = core->scope();
       if (auto handed = core->hand_to(*config_.core, container->id); !handed) return runtime_error(handed.error());
     }
     auto started = runtime_.exec(container->id, exec_request);

@@ -16,6 +16,7 @@ namespace litebox::linux_host::core {
 namespace {
 
 constexpr CoreSyscall serve(std::string_view name) { return CoreSyscall{name, CoreAction::serve, 0, {}}; }
+constexpr CoreSyscall create(std::string_view name) { return CoreSyscall{name, CoreAction::create, 0, {}}; }
 constexpr CoreSyscall deny(std::string_view name, int error, std::string_view why) {
   return CoreSyscall{name, CoreAction::deny, error, why};
 }
@@ -23,21 +24,21 @@ constexpr CoreSyscall deny(std::string_view name, int error, std::string_view wh
 // The errno of each refusal is the one the kernel itself gives when the feature is missing or forbidden, so
 // programs take the path they already have for that case: ENOSYS where callers probe for a newer interface
 // and fall back to an older one, EPERM where the call is privileged and callers expect to be refused.
+//
+// What is not here runs natively, and that is most of the descriptor calls: close, close_range, dup, dup2,
+// dup3, fcntl, ioctl, socketpair, accept, accept4, pidfd_open, execve, execveat, unshare, clone, fork. A stopped
+// call can be interrupted by a signal until the core has received it, and then fails with EINTR where its
+// handler lacks SA_RESTART (a close that fails that way leaves the descriptor open and a shell pipeline waiting
+// for EOF); these calls need nothing the kernel does not do itself, so they are not stopped, and the core's
+// mirror of the table learns of them from the kernel when it next needs to (core_state.hpp).
 constexpr std::array kPolicy{
-    // Descriptor creation, duplication and closing: the core keeps the process's table.
-    serve("open"), serve("openat"), serve("openat2"), serve("creat"), serve("close"), serve("close_range"),
-    serve("dup"), serve("dup2"), serve("dup3"),
-    serve("fcntl"),  // narrowed to F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD by the filter
-    serve("ioctl"),  // narrowed to FIOCLEX, FIONCLEX: the other way to set FD_CLOEXEC (Python's set_inheritable)
-    serve("pipe"), serve("pipe2"), serve("socket"), serve("socketpair"), serve("accept"), serve("accept4"),
-    serve("eventfd"), serve("eventfd2"), serve("epoll_create"), serve("epoll_create1"), serve("signalfd"),
-    serve("signalfd4"), serve("timerfd_create"), serve("inotify_init"), serve("inotify_init1"),
-    serve("memfd_create"), serve("pidfd_open"),
-    // New programs and new processes: the core follows the table across them.
-    // clone, clone3, fork and vfork are not stopped: the core reads a new task's table from the kernel at its
-    // first stopped call (shared with its parent's when kcmp says so), so it holds no snapshot that would
-    // keep pipe ends open, and a fork never returns EINTR for a signal that arrives before the core answers.
-    serve("execve"), serve("execveat"), serve("unshare"),
+    // Path opens: resolved by the core inside the caller's root, with its credentials; its own magic links
+    // served from its own table, another process's refused.
+    serve("open"), serve("openat"), serve("openat2"), serve("creat"),
+    // Objects the core makes and installs, stopped only under a descriptor budget (which they count against).
+    create("pipe"), create("pipe2"), create("socket"), create("eventfd"), create("eventfd2"),
+    create("epoll_create"), create("epoll_create1"), create("signalfd"), create("signalfd4"),
+    create("timerfd_create"), create("inotify_init"), create("inotify_init1"), create("memfd_create"),
     // Descriptor kinds outside the policy.
     deny("io_uring_setup", ENOSYS,
          "io_uring creates and uses descriptors behind the core's back; ENOSYS makes liburing users fall back to "
@@ -92,9 +93,9 @@ Error libseccomp_error(const std::string& what, int negative_errno) {
   return Error::from_errno(what, -negative_errno);
 }
 
-// fcntl's command and seccomp's operation and flags are `unsigned int` in the kernel: only the low 32 bits of
-// the register count. Comparing the whole 64-bit argument would let a caller set high bits and reach the
-// kernel's F_DUPFD without stopping; masking with 0xffffffff compares what the kernel will read.
+// seccomp's operation and flags are `unsigned int` in the kernel: only the low 32 bits of the register count.
+// Comparing the whole 64-bit argument would let a caller set high bits and reach the kernel's
+// SECCOMP_SET_MODE_FILTER without stopping; masking with 0xffffffff compares what the kernel will read.
 constexpr scmp_datum_t kLow32 = 0xffffffffULL;
 
 // SCMP_A0..5 build C99 compound literals, which C++ compilers warn about (clang's -Wc99-extensions).
@@ -115,7 +116,7 @@ const CoreSyscall* core_policy_for(int nr) noexcept {
   return nullptr;
 }
 
-Expected<SeccompProgram> compile_core_filter() {
+Expected<SeccompProgram> compile_core_filter(CoreFilterScope scope) {
   SeccompProgram program;
   program.has_listener = true;
   program.load_flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -123,7 +124,7 @@ Expected<SeccompProgram> compile_core_filter() {
     return Error{EINVAL, "the LiteBox core's filter: the running kernel has no seccomp user notification "
                          "(SECCOMP_FILTER_FLAG_NEW_LISTENER)"};
   }
-  // Once the core has received a call, only a fatal signal may interrupt it (Linux 5.19+): a pipe2 or a dup
+  // Once the core has received a call, only a fatal signal may interrupt it (Linux 5.19+): an open of a file
   // never returns EINTR natively, and a signal between the core's install and its answer would leave the
   // guest with a descriptor it never learns about.
 #ifdef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
@@ -131,9 +132,10 @@ Expected<SeccompProgram> compile_core_filter() {
     program.load_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
   }
 #endif
-  // Before the core has received a call, a signal whose handler lacks SA_RESTART makes it fail with EINTR
-  // (a close that leaves the descriptor open). The upstream fix (kees/for-next/seccomp, October 2026, aimed at
-  // Linux 7.4) restarts such calls instead; it is used as soon as the headers and the kernel have it.
+  // Before the core has received a call, a signal whose handler lacks SA_RESTART makes it fail with EINTR.
+  // The core stops few calls for that reason (see kPolicy); the upstream fix (kees/for-next/seccomp, October
+  // 2026, aimed at Linux 7.4) restarts such calls instead, and is used as soon as the headers and the kernel
+  // have it.
 #ifdef SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV
   if (detail::kernel_accepts_seccomp_flags(program.load_flags | SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV)) {
     program.load_flags |= SECCOMP_FILTER_FLAG_RESTART_BEFORE_RECV;
@@ -154,6 +156,7 @@ Expected<SeccompProgram> compile_core_filter() {
   const auto& numbers = policy_numbers();
   for (std::size_t i = 0; i < kPolicy.size(); ++i) {
     const CoreSyscall& entry = kPolicy[i];
+    if (entry.action == CoreAction::create && scope != CoreFilterScope::opens_and_creation) continue;
     const int nr = numbers[i];
     if (nr < 0) {
       // __NR_SCMP_ERROR: unknown to libseccomp; another negative: a pseudo-number, not on this architecture.
@@ -173,17 +176,7 @@ Expected<SeccompProgram> compile_core_filter() {
       return {};
     };
     Status added;
-    if (entry.name == "fcntl") {
-      for (scmp_datum_t command : {F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD}) {
-        added = add({arg_masked_eq(1, kLow32, command)});
-        if (!added) break;
-      }
-    } else if (entry.name == "ioctl") {
-      for (scmp_datum_t request : {FIOCLEX, FIONCLEX}) {
-        added = add({arg_masked_eq(1, kLow32, request)});
-        if (!added) break;
-      }
-    } else if (entry.name == "seccomp") {
+    if (entry.name == "seccomp") {
       added = add({arg_masked_eq(0, kLow32, SECCOMP_SET_MODE_FILTER),
                    arg_masked_eq(1, SECCOMP_FILTER_FLAG_NEW_LISTENER, SECCOMP_FILTER_FLAG_NEW_LISTENER)});
     } else {

@@ -1,5 +1,5 @@
 // The core's threads: a receiver on epoll (core channels, guest processes' exits), a serving thread per listener
-// and a pool of workers for the calls that might block. See core_service.hpp.
+// and a pool of workers for the opens that might block. See core_service.hpp.
 #include "litebox/linux/core/core_service.hpp"
 
 #include <poll.h>
@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -52,7 +53,14 @@ struct Job {
   std::shared_ptr<Container> container;
   std::shared_ptr<Listener> listener;
   Notification n;
+  std::shared_ptr<detail::OpenRequest> prepared;  // an open the listener's thread prepared for the pool
 };
+
+std::uint64_t clock_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
 
 std::string syscall_name(int nr) {
   const CoreSyscall* p = core_policy_for(nr);
@@ -106,15 +114,14 @@ class CoreService::Impl {
       listeners.swap(listener_threads_);
     }
     for (auto& [thread, done] : listeners) thread.join();
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(watch_mu_);
     for (auto& [fd, w] : watches_) {
       if (w.type == WatchType::channel) ::close(fd);
     }
-    for (auto& [id, c] : containers_) {
-      for (auto& [tgid, pidfd] : c->pidfds) ::close(pidfd);
-    }
+    watches_.clear();
     ::close(epoll_);
     ::close(wake_);
+    // The containers (their processes' pidfds, their threads' descriptors) go with containers_.
   }
 
   void add_container(const std::string& id, ContainerCorePolicy policy) {
@@ -123,32 +130,24 @@ class CoreService::Impl {
   }
 
   Status add_channel(const std::string& id, int channel) {
-    std::lock_guard lock(mu_);
-    auto c = container_locked(id, {});
-    auto watched = watch_locked(channel, Watch{WatchType::channel, c, 0});
+    auto c = container(id, {});
+    auto watched = watch(channel, Watch{WatchType::channel, c, 0});
     if (!watched) ::close(channel);
     return watched;
   }
 
   Status add_listener(const std::string& id, int listener_fd, pid_t pid) {
-    std::lock_guard lock(mu_);
-    auto c = container_locked(id, {});
+    auto c = container(id, {});
     auto listener = std::make_shared<Listener>(listener_fd);
     {
       std::lock_guard clock(c->mu);
-      auto files = std::make_shared<detail::TaskFiles>(detail::Files::create(c->store));
-      files->setup = true;
-      c->tasks[pid] = detail::Task{pid, files};
-      c->listeners.push_back(listener_fd);
-      const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-      if (pidfd >= 0 && !c->pidfds.contains(pid)) {
-        c->pidfds.emplace(pid, pidfd);
-        (void)watch_locked(pidfd, Watch{WatchType::exit, c, pid});
-      } else if (pidfd >= 0) {
-        ::close(pidfd);
-      }
+      Notification none;
+      none.pid = pid;
+      detail::Call call = make_call(c, -1, none);
+      (void)detail::process_for(call, pid);  // met now: its exit is watched from the start
     }
     spdlog::debug("core {}: serving pid {} (listener {})", id, pid, listener_fd);
+    std::lock_guard lock(mu_);
     reap_listener_threads_locked();
     auto done = std::make_shared<std::atomic<bool>>(false);
     listener_threads_.emplace_back(std::thread([this, c, listener, done] {
@@ -167,6 +166,9 @@ class CoreService::Impl {
       if (it == containers_.end()) return;
       c = it->second;
       containers_.erase(it);
+    }
+    {
+      std::lock_guard lock(watch_mu_);
       for (auto w = watches_.begin(); w != watches_.end();) {
         if (w->second.container.get() == c.get()) {
           ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w->first, nullptr);
@@ -178,9 +180,8 @@ class CoreService::Impl {
       }
     }
     std::lock_guard clock(c->mu);
-    for (auto& [tgid, pidfd] : c->pidfds) ::close(pidfd);
-    c->pidfds.clear();
-    c->tasks.clear();
+    c->processes.clear();
+    c->threads.clear();
   }
 
   Expected<std::vector<ProcessTable>> tables(const std::string& id, pid_t pid) {
@@ -194,24 +195,19 @@ class CoreService::Impl {
     std::vector<ProcessTable> out;
     std::lock_guard clock(c->mu);
     std::vector<pid_t> tgids;
-    for (const auto& [tid, task] : c->tasks) tgids.push_back(task.tgid);
+    for (const auto& [tgid, process] : c->processes) tgids.push_back(tgid);
     std::sort(tgids.begin(), tgids.end());
-    tgids.erase(std::unique(tgids.begin(), tgids.end()), tgids.end());
     for (pid_t tgid : tgids) {
       if (pid != 0 && tgid != pid) continue;
-      Notification n;
-      n.pid = tgid;
-      detail::Call call{*c, -1, n, counters_, {}};
-      call.watch_exit = [this, c](int pidfd, pid_t t) { watch_exit(c, pidfd, t); };
-      auto files = detail::files_for_task(call, tgid);  // resolves an execve the kernel ran since
-      if (!files) continue;
+      detail::GuestProcess& process = *c->processes.at(tgid);
+      detail::reconcile(*c, counters_, process);  // what the kernel did since: closes, dups, execve, fork
       ProcessTable table;
       table.pid = tgid;
       auto creds = read_guest_credentials(tgid);
-      table.guest_pid = creds && !creds.value().nstgids.empty() ? creds.value().nstgids.back() : tgid;
+      if (!creds) continue;  // exited (its exit event is on its way)
+      table.guest_pid = !creds.value().nstgids.empty() ? creds.value().nstgids.back() : tgid;
       table.command = read_comm(tgid);
-      table.running_setup = files->setup;
-      table.descriptors = files->files.list();
+      table.descriptors = process.files.list();
       out.push_back(std::move(table));
     }
     if (pid != 0 && out.empty()) {
@@ -224,6 +220,20 @@ class CoreService::Impl {
     return Stats{counters_.served.load(), counters_.native.load(), counters_.denied.load(), counters_.adopted.load()};
   }
 
+  void set_profiling(bool on) {
+    clock_.on.store(false);
+    clock_.calls.store(0);
+    for (auto& ns : clock_.ns) ns.store(0);
+    clock_.on.store(on);
+  }
+
+  Profile profile() const {
+    Profile out;
+    out.calls = clock_.calls.load();
+    for (std::size_t i = 0; i < kCorePhaseCount; ++i) out.ns[i] = clock_.ns[i].load();
+    return out;
+  }
+
  private:
   // What the receiver's epoll watches: core channels (listeners arrive on them) and guest processes' exits.
   // Listeners themselves are served by their own threads.
@@ -234,29 +244,38 @@ class CoreService::Impl {
     pid_t pid;
   };
 
+  // The container, registered now if it is new (with `policy`; a known one keeps its own).
+  std::shared_ptr<Container> container(const std::string& id, ContainerCorePolicy policy) {
+    std::lock_guard lock(mu_);
+    return container_locked(id, policy);
+  }
+
   std::shared_ptr<Container> container_locked(const std::string& id, ContainerCorePolicy policy) {
     auto& slot = containers_[id];
     if (!slot) {
-      slot = std::make_shared<Container>();
-      slot->id = id;
-      slot->policy = policy;
-      slot->store = detail::Store::create([](int raw) { ::close(raw); });
+      // The mirrors' descriptions hold no descriptor of ours (the guest's kernel table holds the objects):
+      // the hook only runs for raw-backed ones, which the core does not make.
+      slot = std::make_shared<Container>(id, policy, detail::Store::create([](int raw) { ::close(raw); }));
     }
     return slot;
   }
 
-  Status watch_locked(int fd, Watch watch) {
+  detail::Call make_call(const std::shared_ptr<Container>& c, int listener, const Notification& n) {
+    detail::Call call{*c, listener, n, counters_, clock_, {}, true, {}};
+    call.watch_exit = [this, c](int pidfd, pid_t tgid) { (void)watch(pidfd, Watch{WatchType::exit, c, tgid}); };
+    return call;
+  }
+
+  // Lock order: a container's mutex may be held when this is called (watch_mu_ is taken inside it, never the
+  // other way round).
+  Status watch(int fd, Watch w) {
+    std::lock_guard lock(watch_mu_);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
     if (::epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev) != 0) return Error::from_errno("watch a core descriptor");
-    watches_[fd] = std::move(watch);
+    watches_[fd] = std::move(w);
     return {};
-  }
-
-  void watch_exit(const std::shared_ptr<Container>& c, int pidfd, pid_t tgid) {
-    std::lock_guard lock(mu_);
-    (void)watch_locked(pidfd, Watch{WatchType::exit, c, tgid});
   }
 
   void unwatch_locked(int fd) {
@@ -286,11 +305,11 @@ class CoreService::Impl {
   }
 
   void handle_event(int fd) {
-    std::unique_lock lock(mu_);
+    std::unique_lock lock(watch_mu_);
     auto it = watches_.find(fd);
     if (it == watches_.end()) return;
-    Watch watch = it->second;
-    switch (watch.type) {
+    const Watch w = it->second;
+    switch (w.type) {
       case WatchType::channel: {
         char buffer[64];
         int listener = -1;
@@ -299,35 +318,34 @@ class CoreService::Impl {
         ::close(fd);
         if (got <= 0 || listener < 0) {
           if (listener >= 0) ::close(listener);
-          if (got < 0) spdlog::warn("core {}: core channel: {}", watch.container->id, std::strerror(static_cast<int>(-got)));
+          if (got < 0) spdlog::warn("core {}: core channel: {}", w.container->id, std::strerror(static_cast<int>(-got)));
           return;
         }
         const pid_t pid = parse_core_channel_message(std::string_view(buffer, static_cast<std::size_t>(got)));
         if (pid <= 0) {
-          spdlog::warn("core {}: malformed core channel message", watch.container->id);
+          spdlog::warn("core {}: malformed core channel message", w.container->id);
           ::close(listener);
           return;
         }
         lock.unlock();
-        if (auto st = add_listener(watch.container->id, listener, pid); !st) {
-          spdlog::warn("core {}: {}", watch.container->id, st.error().message);
+        if (auto st = add_listener(w.container->id, listener, pid); !st) {
+          spdlog::warn("core {}: {}", w.container->id, st.error().message);
         }
         return;
       }
       case WatchType::exit: {
         unwatch_locked(fd);
         lock.unlock();
-        std::lock_guard clock(watch.container->mu);
-        auto& tasks = watch.container->tasks;
-        for (auto t = tasks.begin(); t != tasks.end();) {
-          t = t->second.tgid == watch.pid ? tasks.erase(t) : std::next(t);
+        Container& c = *w.container;
+        std::lock_guard clock(c.mu);
+        auto& threads = c.threads;
+        for (auto t = threads.begin(); t != threads.end();) {
+          t = t->second.tgid == w.pid ? threads.erase(t) : std::next(t);
         }
-        auto p = watch.container->pidfds.find(watch.pid);
-        if (p != watch.container->pidfds.end() && p->second == fd) {
-          ::close(fd);
-          watch.container->pidfds.erase(p);
+        if (auto p = c.processes.find(w.pid); p != c.processes.end() && p->second->pidfd.get() == fd) {
+          c.processes.erase(p);  // closes the pidfd
         }
-        spdlog::debug("core {}: pid {} exited; forgotten", watch.container->id, watch.pid);
+        spdlog::debug("core {}: pid {} exited; forgotten", c.id, w.pid);
         return;
       }
     }
@@ -350,7 +368,7 @@ class CoreService::Impl {
       }
       if (fds[1].revents != 0) return;  // stopping
       if ((fds[0].revents & POLLIN) != 0) {
-        Job job{c, listener, {}};
+        Job job{c, listener, {}, {}};
         const int r = receive_notification(listener->fd, job.n);
         if (r == -ENOENT) continue;
         if (r < 0) {
@@ -430,9 +448,10 @@ class CoreService::Impl {
 
   void serve(Job& job, bool may_block) {
     const auto& n = job.n;
-    detail::Call call{*job.container, job.listener->fd, n, counters_, {}, may_block};
     auto c = job.container;
-    call.watch_exit = [this, c](int pidfd, pid_t t) { watch_exit(c, pidfd, t); };
+    detail::Call call = make_call(c, job.listener->fd, n);
+    call.may_block = may_block;
+    call.prepared = std::move(job.prepared);
     Reply reply;
     try {
       reply = detail::serve_call(call);
@@ -440,9 +459,12 @@ class CoreService::Impl {
       spdlog::error("core {}: pid {} {}: {}", c->id, n.pid, syscall_name(n.nr), e.what());
       reply = Reply::fail(ENOMEM);
     }
+    const bool profiling = clock_.on.load(std::memory_order_relaxed);
+    const std::uint64_t answer_start = profiling ? clock_ns() : 0;
     int r = 0;
     switch (reply.kind) {
       case Reply::Kind::defer:
+        job.prepared = std::move(call.prepared);
         enqueue(std::move(job));
         return;
       case Reply::Kind::value:
@@ -461,6 +483,11 @@ class CoreService::Impl {
         counters_.served.fetch_add(1, std::memory_order_relaxed);
         break;
     }
+    if (profiling) {
+      clock_.ns[static_cast<std::size_t>(CorePhase::answer)].fetch_add(clock_ns() - answer_start,
+                                                                       std::memory_order_relaxed);
+      clock_.calls.fetch_add(1, std::memory_order_relaxed);
+    }
     if (spdlog::should_log(spdlog::level::debug)) {
       const char* how = reply.kind == Reply::Kind::native ? "native" : reply.kind == Reply::Kind::error ? "error" : "=";
       const std::string result = reply.kind == Reply::Kind::error ? std::strerror(static_cast<int>(reply.value))
@@ -471,10 +498,11 @@ class CoreService::Impl {
     }
   }
 
-  mutable std::mutex mu_;  // containers_, watches_
+  mutable std::mutex mu_;  // containers_, listener_threads_
   std::unordered_map<std::string, std::shared_ptr<Container>> containers_;
-  std::unordered_map<int, Watch> watches_;
   std::list<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> listener_threads_;
+  std::mutex watch_mu_;  // watches_ (taken inside a container's mutex, never around one)
+  std::unordered_map<int, Watch> watches_;
   int epoll_ = -1;
   int wake_ = -1;
   std::thread receiver_;
@@ -486,6 +514,7 @@ class CoreService::Impl {
   int idle_ = 0;
   bool stopping_ = false;
   detail::Counters counters_;
+  detail::PhaseClock clock_;
 };
 
 CoreService::CoreService() : impl_(std::make_unique<Impl>()) {}
@@ -500,5 +529,23 @@ Expected<std::vector<ProcessTable>> CoreService::tables(const std::string& id, p
   return impl_->tables(id, pid);
 }
 CoreService::Stats CoreService::stats() const { return impl_->stats(); }
+void CoreService::set_profiling(bool on) { impl_->set_profiling(on); }
+CoreService::Profile CoreService::profile() const { return impl_->profile(); }
+
+std::string_view core_phase_name(CorePhase phase) noexcept {
+  switch (phase) {
+    case CorePhase::dispatch: return "dispatch";
+    case CorePhase::guest_memory: return "guest memory";
+    case CorePhase::credentials: return "credentials";
+    case CorePhase::user_namespace: return "user namespace";
+    case CorePhase::root: return "root";
+    case CorePhase::probe: return "probe";
+    case CorePhase::open: return "open";
+    case CorePhase::install: return "install (ADDFD)";
+    case CorePhase::record: return "record";
+    case CorePhase::answer: return "answer";
+  }
+  return "?";
+}
 
 }  // namespace litebox::linux_host::core

@@ -78,6 +78,7 @@ struct CapabilitySets {
   std::uint64_t effective = 0;
   std::uint64_t permitted = 0;
   std::uint64_t inheritable = 0;
+  bool operator==(const CapabilitySets&) const = default;
 };
 
 int capability_get(CapabilitySets& out) noexcept {
@@ -123,14 +124,6 @@ int set_fsgid(gid_t gid) noexcept {
 int set_groups(const std::vector<gid_t>& groups) noexcept {
   return ::syscall(SYS_setgroups, groups.size(), groups.data()) == 0 ? 0 : errno;
 }
-
-enum Step : unsigned {
-  kGroups = 1U << 0,
-  kFsgid = 1U << 1,
-  kFsuid = 1U << 2,
-  kCaps = 1U << 3,
-  kUmask = 1U << 4,
-};
 
 }  // namespace
 
@@ -186,46 +179,75 @@ Expected<GuestCredentials> parse_guest_status(std::string_view status) {
   return creds;
 }
 
-Expected<GuestCredentials> read_guest_credentials(pid_t tid) {
-  const auto gone = [tid](int error) {
-    if (error == ENOENT) error = ESRCH;
-    return Error::from_errno("read credentials of thread " + std::to_string(tid), error);
-  };
-  if (tid <= 0) return gone(ESRCH);
-  const std::string base = "/proc/" + std::to_string(tid);
-  const int fd = ::open((base + "/status").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return gone(errno);
-  std::string text;
+namespace {
+
+Error thread_gone(pid_t tid, int error) {
+  if (error == ENOENT) error = ESRCH;
+  return Error::from_errno("read credentials of thread " + std::to_string(tid), error);
+}
+
+// "user:[4026531837]": the user namespace a task is in (readlink is cheaper than stat on nsfs).
+std::string user_namespace_link(int dir, const char* path) {
+  char link[64];
+  const ssize_t n = ::readlinkat(dir, path, link, sizeof link);
+  return n > 0 ? std::string(link, static_cast<std::size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+Expected<GuestCredentials> read_guest_status(int status, pid_t tid) {
+  if (tid <= 0 || status < 0) return thread_gone(tid, ESRCH);
+  // procfs makes the whole file at each read from offset 0 and hands out what fits.
   char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return gone(error);  // ESRCH: the thread exited after the open
-    }
-    text.append(buffer, static_cast<std::size_t>(n));
-    // procfs makes the whole file at the first read and hands out what fits: a read that did not fill the
-    // buffer got the rest (this saves a read per stopped call).
-    if (static_cast<std::size_t>(n) < sizeof buffer) break;
-  }
-  ::close(fd);
-  if (text.empty()) return gone(ESRCH);
-  auto creds = parse_guest_status(text);
+  ssize_t n;
+  do {
+    n = ::pread(status, buffer, sizeof buffer, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return thread_gone(tid, errno);  // ESRCH: the thread exited
+  if (n == 0) return thread_gone(tid, ESRCH);
+  auto creds = parse_guest_status(std::string_view(buffer, static_cast<std::size_t>(n)));
   if (!creds) {
     Error error = std::move(creds).error();
     return error.context("thread " + std::to_string(tid));
   }
-  struct stat theirs {};
-  if (::stat((base + "/ns/user").c_str(), &theirs) != 0) return gone(errno);
-  // The shim never changes its own user namespace: read once.
-  static const struct stat ours = [] {
-    struct stat st {};
-    (void)::stat("/proc/self/ns/user", &st);
-    return st;
-  }();
-  creds.value().own_user_namespace = theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
+  return creds;
+}
+
+int in_own_user_namespace(int task_dir) noexcept {
+  try {
+    const std::string theirs = user_namespace_link(task_dir, "ns/user");
+    if (theirs.empty()) return errno == ENOENT ? -ESRCH : -errno;
+    // The shim never changes its own user namespace: read once.
+    static const std::string ours = user_namespace_link(AT_FDCWD, "/proc/self/ns/user");
+    return theirs != ours ? 1 : 0;
+  } catch (...) {
+    return -ENOMEM;
+  }
+}
+
+Expected<GuestCredentials> read_guest_credentials(int task_dir, int status, pid_t tid) {
+  auto creds = read_guest_status(status, tid);
+  if (!creds) return creds;
+  const int own = in_own_user_namespace(task_dir);
+  if (own < 0) return thread_gone(tid, -own);
+  creds.value().own_user_namespace = own == 1;
+  return creds;
+}
+
+Expected<GuestCredentials> read_guest_credentials(pid_t tid) {
+  if (tid <= 0) return thread_gone(tid, ESRCH);
+  const std::string path = "/proc/" + std::to_string(tid);
+  const int dir = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return thread_gone(tid, errno);
+  const int status = ::openat(dir, "status", O_RDONLY | O_CLOEXEC);
+  if (status < 0) {
+    const int error = errno;
+    ::close(dir);
+    return thread_gone(tid, error);
+  }
+  auto creds = read_guest_credentials(dir, status, tid);
+  ::close(status);
+  ::close(dir);
   return creds;
 }
 
@@ -236,30 +258,41 @@ Status prepare_worker_thread() {
 
 namespace {
 
-// A thread's own identity, read at its first ActingAs: every ActingAs puts it back, so later ones need not
-// read it again (five system calls per guest open). Forgotten when a restore step fails.
+// What a thread's file-system permission checks use, as far as the core switches it.
+struct Identity {
+  std::vector<gid_t> groups;
+  gid_t fsgid = 0;
+  uid_t fsuid = 0;
+  CapabilitySets caps;
+  mode_t umask = 022;
+  bool operator==(const Identity&) const = default;
+};
+
+// A thread's own identity (read once, at its first switch) and the one in effect now. A serving thread stays
+// as its last guest between calls (act_as): consecutive calls mostly come from one guest, and every step of a
+// switch is a system call.
 struct ThreadIdentity {
   bool known = false;
-  CapabilitySets caps;
-  uid_t fsuid = 0;
-  gid_t fsgid = 0;
-  std::vector<gid_t> groups;
-  mode_t umask = 0;
-  bool umask_known = false;
+  Identity home;
+  Identity current;
 };
 thread_local ThreadIdentity thread_identity;
 
 int read_thread_identity(ThreadIdentity& id) noexcept {
-  if (const int error = capability_get(id.caps); error != 0) return error;
-  id.fsuid = current_fsuid();
-  id.fsgid = current_fsgid();
+  Identity& home = id.home;
+  if (const int error = capability_get(home.caps); error != 0) return error;
+  home.fsuid = current_fsuid();
+  home.fsgid = current_fsgid();
   try {
     const int count = ::getgroups(0, nullptr);
     if (count < 0) return errno;
-    id.groups.resize(static_cast<std::size_t>(count));
-    const int got = ::getgroups(count, id.groups.data());
+    home.groups.resize(static_cast<std::size_t>(count));
+    const int got = ::getgroups(count, home.groups.data());
     if (got < 0) return errno;
-    id.groups.resize(static_cast<std::size_t>(got));
+    home.groups.resize(static_cast<std::size_t>(got));
+    home.umask = ::umask(022);
+    ::umask(home.umask);
+    id.current = home;
   } catch (const std::bad_alloc&) {
     return ENOMEM;
   }
@@ -267,75 +300,98 @@ int read_thread_identity(ThreadIdentity& id) noexcept {
   return 0;
 }
 
+// Makes `target` the calling thread's identity, changing only what differs from the one in effect. Groups and
+// fsgid need CAP_SETGID and fsuid CAP_SETUID, which a guest's set may lack: our own set goes back first when
+// they change. A change of fsuid away from 0 drops the file-system capabilities from the effective set (and
+// back to 0 raises them): the target's set is applied after it. The umask last. 0, or the errno of the step
+// that failed (the thread is then put back to its own identity as far as it can be).
+int switch_identity(ThreadIdentity& id, const Identity& target) noexcept {
+  Identity& now = id.current;
+  if (now == target) return 0;
+  const auto steps = [&]() noexcept -> int {
+    try {
+      const bool ids = now.groups != target.groups || now.fsgid != target.fsgid || now.fsuid != target.fsuid;
+      if (ids && now.caps != id.home.caps) {
+        if (const int error = capability_set(id.home.caps); error != 0) return error;
+        now.caps = id.home.caps;
+      }
+      if (now.groups != target.groups) {
+        if (const int error = set_groups(target.groups); error != 0) return error;
+        now.groups = target.groups;
+      }
+      if (now.fsgid != target.fsgid) {
+        if (const int error = set_fsgid(target.fsgid); error != 0) return error;
+        now.fsgid = target.fsgid;
+      }
+      bool caps_changed_by_kernel = false;
+      if (now.fsuid != target.fsuid) {
+        if (const int error = set_fsuid(target.fsuid); error != 0) return error;
+        now.fsuid = target.fsuid;
+        caps_changed_by_kernel = true;
+      }
+      if (caps_changed_by_kernel || now.caps != target.caps) {
+        if (const int error = capability_set(target.caps); error != 0) return error;
+        now.caps = target.caps;
+      }
+    } catch (const std::bad_alloc&) {
+      return ENOMEM;
+    }
+    if (now.umask != target.umask) {
+      ::umask(target.umask);
+      now.umask = target.umask;
+    }
+    return 0;
+  };
+  const int error = steps();
+  if (error != 0) {
+    // Back to our own identity from whatever was changed (the state above says what); when that fails too, or
+    // it was the way back that failed, everything is read afresh next time.
+    if (&target == &id.home || switch_identity(id, id.home) != 0) id.known = false;
+  }
+  return error;
+}
+
+// The identity a guest's open runs with: its ids, groups and umask, and its effective capabilities within our
+// permitted set (none for a guest in a user namespace of its own: its capabilities mean nothing in ours).
+int guest_identity(ThreadIdentity& id, const GuestCredentials& guest, Identity& out) noexcept {
+  if (!id.known) {
+    if (const int error = read_thread_identity(id); error != 0) return error;
+  }
+  try {
+    out.groups = guest.groups;
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
+  out.fsgid = guest.fsgid;
+  out.fsuid = guest.fsuid;
+  out.caps = id.home.caps;
+  out.caps.effective = guest.own_user_namespace ? 0 : guest.effective_caps & id.home.caps.permitted;
+  out.umask = guest.umask & 0777;
+  return 0;
+}
+
 }  // namespace
 
-ActingAs::ActingAs(const GuestCredentials& guest) noexcept {
-  ThreadIdentity& home = thread_identity;
-  if (!home.known && (error_ = read_thread_identity(home)) != 0) return;
-  const CapabilitySets caps = home.caps;
-  saved_effective_ = caps.effective;
-  saved_permitted_ = caps.permitted;
-  saved_inheritable_ = caps.inheritable;
-  saved_fsuid_ = home.fsuid;
-  saved_fsgid_ = home.fsgid;
-  try {
-    saved_groups_ = home.groups;
-  } catch (const std::bad_alloc&) {
-    error_ = ENOMEM;
-    return;
-  }
-
-  // Groups and fsgid while our fsuid still is ours; then fsuid, which drops the file-system capabilities
-  // from the effective set when it leaves 0; then the effective set the guest gets (which may raise some of
-  // them again: a capable non-root guest keeps CAP_DAC_OVERRIDE); the umask last.
-  CapabilitySets acting = caps;
-  acting.effective = guest.own_user_namespace ? 0 : guest.effective_caps & caps.permitted;
-  const auto step = [this](int error, Step done) {
-    if (error != 0) {
-      error_ = error;
-      restore();  // the thread is never left half-switched
-      return false;
-    }
-    applied_ |= done;
-    return true;
-  };
-  // Steps that would change nothing are skipped: each is a system call, and a guest running as root with the
-  // runtime's usual capability set differs from us only in its capabilities.
-  if ((guest.groups != saved_groups_ && !step(set_groups(guest.groups), kGroups)) ||
-      (guest.fsgid != saved_fsgid_ && !step(set_fsgid(guest.fsgid), kFsgid)) ||
-      (guest.fsuid != saved_fsuid_ && !step(set_fsuid(guest.fsuid), kFsuid)) ||
-      // A change of fsuid away from 0 dropped the file-system capabilities: the set is applied again then.
-      ((acting.effective != caps.effective || (applied_ & kFsuid) != 0) && !step(capability_set(acting), kCaps))) {
-    return;
-  }
-  const mode_t umask = guest.umask & 0777;
-  if (home.umask_known && home.umask == umask) return;
-  saved_umask_ = ::umask(umask);
-  home.umask = saved_umask_;
-  home.umask_known = true;
-  applied_ |= kUmask;
+int act_as(const GuestCredentials& guest) noexcept {
+  ThreadIdentity& id = thread_identity;
+  Identity target;
+  if (const int error = guest_identity(id, guest, target); error != 0) return error;
+  return switch_identity(id, target);
 }
 
-ActingAs::~ActingAs() { restore(); }
-
-void ActingAs::restore() noexcept {
-  if (applied_ == 0) return;
-  const CapabilitySets saved{saved_effective_, saved_permitted_, saved_inheritable_};
-  if ((applied_ & kUmask) != 0) ::umask(saved_umask_);
-  int failed = 0;
-  // Our effective set first: setgroups needs CAP_SETGID, which the guest's set may lack.
-  if ((applied_ & kCaps) != 0) failed |= capability_set(saved);
-  if ((applied_ & kFsuid) != 0) failed |= set_fsuid(saved_fsuid_);
-  if ((applied_ & kFsgid) != 0) failed |= set_fsgid(saved_fsgid_);
-  if ((applied_ & kGroups) != 0) failed |= set_groups(saved_groups_);
-  // fsuid back to 0 raises the permitted file-system capabilities into the effective set, which ours may not
-  // have had.
-  if ((applied_ & kFsuid) != 0) {
-    CapabilitySets now;
-    if (capability_get(now) == 0 && now.effective != saved_effective_) failed |= capability_set(saved);
-  }
-  if (failed != 0) thread_identity.known = false;  // read it afresh next time
-  applied_ = 0;
+int act_as_self() noexcept {
+  ThreadIdentity& id = thread_identity;
+  if (!id.known) return 0;  // never switched
+  return switch_identity(id, id.home);
 }
+
+bool acting_as_guest() noexcept {
+  const ThreadIdentity& id = thread_identity;
+  return id.known && !(id.current == id.home);
+}
+
+ActingAs::ActingAs(const GuestCredentials& guest) noexcept : error_(act_as(guest)) {}
+
+ActingAs::~ActingAs() { (void)act_as_self(); }
 
 }  // namespace litebox::linux_host::core

@@ -1,75 +1,61 @@
-// The core's bookkeeping of guest tasks: which table a task uses, execve's trimming once the kernel did it,
-// adoption of descriptors the guest got without the core, and installs at the number both tables agree on.
+// The core's bookkeeping of guest processes and threads: meeting them, their credentials, the mirror of each
+// process's table and its reconciliation with the kernel (see core_state.hpp).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
 #include "core_state.hpp"
-#include "litebox/linux/core/guest_credentials.hpp"
+#include "litebox/linux/core/guest_memory.hpp"
 #include "litebox/linux/core/guest_table.hpp"
 
 namespace litebox::linux_host::core::detail {
 namespace {
 
+// PIDFD_THREAD (Linux 6.9): a pidfd for one thread, whose pidfd_getfd reads that thread's own table.
+constexpr unsigned kPidfdThread = O_EXCL;
 
-int open_pidfd(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int open_pidfd(pid_t pid, unsigned flags) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags)); }
 
-fdcore::DescriptorKind kind_of(int raw) noexcept {
-  int domain = 0;
-  socklen_t len = sizeof domain;
-  if (::getsockopt(raw, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0) {
-    return domain == AF_UNIX ? fdcore::DescriptorKind::unix_socket : fdcore::DescriptorKind::raw;
-  }
-  const std::string target = descriptor_target(::getpid(), raw);
+
+fdcore::ObjectIdentity identity_of(const DescriptorObject& object) noexcept {
+  return fdcore::ObjectIdentity{static_cast<std::uint64_t>(object.dev), static_cast<std::uint64_t>(object.ino)};
+}
+
+// What kind of object a guest descriptor is, from its /proc link (and, for a socket, its domain).
+fdcore::DescriptorKind kind_of(const GuestProcess& process, int fd, const std::string& target) noexcept {
   if (target == "anon_inode:[eventfd]") return fdcore::DescriptorKind::eventfd;
   if (target == "anon_inode:[eventpoll]") return fdcore::DescriptorKind::epoll;
-  return fdcore::DescriptorKind::raw;
+  if (!target.starts_with("socket:")) return fdcore::DescriptorKind::raw;
+  const int copy = take_guest_fd(process.pidfd.get(), fd);
+  if (copy < 0) return fdcore::DescriptorKind::raw;
+  int domain = 0;
+  socklen_t length = sizeof domain;
+  const bool unix_socket = ::getsockopt(copy, SOL_SOCKET, SO_DOMAIN, &domain, &length) == 0 && domain == AF_UNIX;
+  ::close(copy);
+  return unix_socket ? fdcore::DescriptorKind::unix_socket : fdcore::DescriptorKind::raw;
 }
 
-int pidfd_of(Call& call, pid_t tgid) {
-  auto it = call.container.pidfds.find(tgid);
-  if (it != call.container.pidfds.end()) return it->second;
-  const int pidfd = open_pidfd(tgid);
-  if (pidfd < 0) return -errno;
-  call.container.pidfds.emplace(tgid, pidfd);
-  if (call.watch_exit) call.watch_exit(pidfd, tgid);
-  return pidfd;
-}
-
-// Numbers the table lists that the kernel has closed (a failed assumption somewhere) are dropped, numbers the
-// kernel has that the table lacks are adopted: after this the two agree. With `identity`, each number is also
-// checked to name the same open file description in both (a fork's snapshot against the child's real table).
-void reconcile_table(Call& call, TaskFiles& tf, pid_t tgid, bool identity = false) {
-  const std::vector<int> kernel = guest_fd_numbers(tgid);
-  for (const auto& d : tf.files.list()) {
-    const bool open = std::binary_search(kernel.begin(), kernel.end(), static_cast<int>(d.fd));
-    if (!open || (identity && same_description(tgid, d.raw, static_cast<int>(d.fd)) != 1)) {
-      spdlog::debug("core {}: pid {} fd {} differs in the kernel; taken from there", call.container.id, tgid, d.fd);
-      (void)tf.files.close(d.fd);
+// The pids of the container's processes: the served processes and every descendant of theirs (a forked
+// child that has not made a stopped call yet holds descriptors too).
+std::vector<pid_t> container_pids(const Container& c) {
+  std::vector<pid_t> pids;
+  for (const auto& [tgid, process] : c.processes) pids.push_back(tgid);
+  for (std::size_t i = 0; i < pids.size(); ++i) {
+    for (pid_t child : guest_children(pids[i])) {
+      if (std::find(pids.begin(), pids.end(), child) == pids.end()) pids.push_back(child);
     }
   }
-  for (int fd : kernel) {
-    if (!tf.files.files()->is_open(static_cast<std::uint32_t>(fd))) (void)adopt_guest_fd(call, tf, tgid, fd);
-  }
-}
-
-// The runtime's set-up code exec'd the container's program (an execve went to the kernel from
-// `tf.exec_tid`): from now on the table is the core's, and it starts as the kernel has it (what the runtime
-// realized from the process's initial FilesState; the set-up's own descriptors were close-on-exec).
-void resolve_exec(Call& call, std::shared_ptr<TaskFiles>& tf, pid_t tgid) {
-  tf->exec_tid = 0;
-  if (!tf->setup) return;
-  tf->setup = false;
-  reconcile_table(call, *tf, tgid);
-  spdlog::debug("core {}: pid {} runs its program with {} descriptors", call.container.id, tgid,
-                tf->files.files()->open_count());
+  return pids;
 }
 
 }  // namespace
@@ -80,164 +66,205 @@ std::uint64_t guest_nofile(pid_t tid) noexcept {
   return lim.rlim_cur;
 }
 
-Ref adopt_raw(Container& c, int raw, fdcore::DescriptorKind kind) {
-  fdcore::OpenFileSpec spec;
-  spec.kind = kind;
-  const int flags = ::fcntl(raw, F_GETFL);
-  spec.open_flags = flags < 0 ? fdcore::abi::o_rdwr : static_cast<std::uint32_t>(flags);
-  static const pid_t shim = ::getpid();
-  spec.target = descriptor_target(shim, raw);
-  spec.fasync = spec.target.starts_with("pipe:") || spec.target.starts_with("socket:") ||
-                spec.target.starts_with("/dev/pts/");
-  spec.direct_io = spec.target.starts_with("pipe:");
-  auto ref = c.store->adopt(raw, std::move(spec));
-  if (!ref) {
-    ::close(raw);
-    return nullptr;
-  }
-  return std::move(ref).value();
+GuestProcess* process_for(Call& call, pid_t tgid) {
+  auto& processes = call.container.processes;
+  if (auto it = processes.find(tgid); it != processes.end()) return it->second.get();
+  OwnedFd pidfd(open_pidfd(tgid, 0));
+  if (!pidfd.valid()) return nullptr;
+  auto process = std::make_unique<GuestProcess>(tgid, std::move(pidfd), Files::create(call.container.store));
+  GuestProcess* met = process.get();
+  processes.emplace(tgid, std::move(process));
+  if (call.watch_exit) call.watch_exit(met->pidfd.get(), tgid);
+  return met;
 }
 
-int adopt_guest_fd(Call& call, TaskFiles& tf, pid_t tgid, int fd) {
-  if (tf.still_closing(tgid, fd)) return -EBADF;
-  const int pidfd = pidfd_of(call, tgid);
-  if (pidfd < 0) return pidfd;
-  GuestFdInfo info;
-  if (int r = guest_fd_info(tgid, fd, info); r < 0) return r;
-  const int raw = take_guest_fd(pidfd, fd);
-  if (raw < 0) return raw;
-  // The same description under another number already: share it, as the kernel does.
-  Ref ref;
-  for (const auto& d : tf.files.list()) {
-    if (same_description(tgid, raw, static_cast<int>(d.fd)) == 1) {
-      auto got = tf.files.get(d.fd);
-      if (got) ref = std::move(got).value();
-      break;
-    }
+void sweep_threads(Container& c) {
+  if (c.threads.size() < std::max<std::size_t>(64, 2 * c.threads_at_sweep)) return;
+  for (auto it = c.threads.begin(); it != c.threads.end();) {
+    // tgkill with signal 0 only checks that the thread exists, in that thread group (a reused tid fails too).
+    const bool alive = ::syscall(SYS_tgkill, it->second.tgid, it->first, 0) == 0;
+    it = alive ? std::next(it) : c.threads.erase(it);
   }
-  if (ref) {
-    ::close(raw);
-  } else {
-    ref = adopt_raw(call.container, raw, kind_of(raw));
-    if (!ref) return -ENOMEM;
-  }
-  auto placed = tf.files.files()->install_at(static_cast<std::uint32_t>(fd), std::move(ref), info.cloexec);
-  if (!placed) return -static_cast<int>(placed.error());
-  call.counters.adopted.fetch_add(1, std::memory_order_relaxed);
-  spdlog::debug("core {}: pid {} adopted fd {} ({})", call.container.id, tgid, fd,
-                descriptor_target(tgid, fd));
+  c.threads_at_sweep = c.threads.size();
+}
+
+int open_thread(Call& call, GuestThread& thread) {
+  const pid_t tid = call.n.pid;
+  (void)act_as_self();  // opening another task's mem needs our privileges (ptrace access)
+  const std::string path = "/proc/" + std::to_string(tid);
+  thread.dir.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!thread.dir.valid()) return ESRCH;
+  thread.status.reset(::openat(thread.dir.get(), "status", O_RDONLY | O_CLOEXEC));
+  thread.mem.reset(::openat(thread.dir.get(), "mem", O_RDONLY | O_CLOEXEC));
+  if (!thread.status.valid() || !thread.mem.valid()) return ESRCH;
+  thread.pidfd.reset(open_pidfd(tid, kPidfdThread));  // older kernels: EINVAL, the process's pidfd serves
+  // Opened by number: they are the caller's only if it still waits now (its number was not reused before).
+  if (notification_valid(call.listener, call.n.id) != 0) return EINTR;
   return 0;
 }
 
-bool reconcile_number(Call& call, TaskFiles& tf, pid_t tgid, int fd) {
-  if (fd < 0) return false;
-  if (tf.files.files()->is_open(static_cast<std::uint32_t>(fd))) return true;
-  if (guest_fd_open(tgid, fd) != 1) return false;
-  return adopt_guest_fd(call, tf, tgid, fd) == 0;
+GuestThread* thread_for(Call& call) {
+  auto& threads = call.container.threads;
+  if (auto it = threads.find(call.n.pid); it != threads.end()) return &it->second;
+  sweep_threads(call.container);
+  GuestThread thread;
+  if (open_thread(call, thread) != 0) return nullptr;
+  return &threads.emplace(call.n.pid, std::move(thread)).first->second;
 }
 
-std::shared_ptr<TaskFiles> files_for_task(Call& call, pid_t tid) {
-  Container& c = call.container;
-  auto it = c.tasks.find(tid);
-  if (it == c.tasks.end()) {
-    // A task seen for the first time: a thread or a child of a known process (the core holds no snapshot of
-    // a forking parent's table, whose references would keep pipe ends open after the child is gone). It
-    // shares a known table when the kernel says so; otherwise its table is read from the kernel, sharing
-    // the parent's descriptions number by number.
-    auto creds = read_guest_credentials(tid);
-    if (!creds) return nullptr;
-    const pid_t tgid = creds.value().tgid;
-    std::shared_ptr<TaskFiles> files;
-    std::shared_ptr<TaskFiles> parent_files;
-    pid_t parent_tgid = 0;
-    for (const auto& [t, task] : c.tasks) {
-      if (task.tgid != tgid && task.tgid != creds.value().ppid) continue;
-      if (same_table(t, tid) == 1) {
-        files = task.files;
+Expected<GuestCredentials> caller_credentials(Call& call, GuestThread& thread) {
+  const pid_t tid = call.n.pid;
+  auto creds = read_guest_status(thread.status.get(), tid);
+  if (!creds && creds.error().code == ESRCH) {
+    // The kept descriptors belonged to an exited thread whose number this live caller now has.
+    if (const int error = open_thread(call, thread); error != 0) {
+      return Error{error, "thread " + std::to_string(tid) + " is gone"};
+    }
+    creds = read_guest_status(thread.status.get(), tid);
+  }
+  if (creds) thread.tgid = creds.value().tgid;
+  return creds;
+}
+
+namespace {
+// Runs `read` (mem descriptor -> 0 or -errno) on the thread's kept mem, reopening it once when the thread has
+// exec'd since (-ESRCH: a new address space, the same task).
+template <typename Read>
+int read_through_mem(GuestThread& thread, Read&& read) {
+  int r = read(thread.mem.get());
+  if (r == -ESRCH) {
+    (void)act_as_self();  // opening another task's mem needs our ptrace access
+    thread.mem.reset(::openat(thread.dir.get(), "mem", O_RDONLY | O_CLOEXEC));
+    r = read(thread.mem.get());
+  }
+  return r;
+}
+}  // namespace
+
+int read_caller_string(GuestThread& thread, std::uint64_t address, std::size_t max,
+                       std::string& out) {
+  return read_through_mem(thread, [&](int mem) { return read_guest_string_at(mem, address, max, out); });
+}
+
+int read_caller(GuestThread& thread, std::uint64_t address, void* out, std::size_t size) {
+  return read_through_mem(thread, [&](int mem) { return read_guest_at(mem, address, out, size); });
+}
+
+int take_callers_fd(GuestThread& thread, const GuestProcess& process, int fd) {
+  if (fd < 0) return -EBADF;
+  return with_own_privileges_on_refusal([&] {
+    return take_guest_fd(thread.pidfd.valid() ? thread.pidfd.get() : process.pidfd.get(), fd);
+  });
+}
+
+void record_install(Call& call, GuestProcess& process, int fd, int raw, fdcore::DescriptorKind kind,
+                    std::uint32_t open_flags, bool cloexec, std::string target) {
+  fdcore::OpenFileSpec spec;
+  spec.kind = kind;
+  spec.open_flags = open_flags;
+  spec.target = std::move(target);
+  DescriptorObject object;
+  if (own_fd_object(raw, object) == 0) spec.identity = identity_of(object);
+  auto described = call.container.store->describe(std::move(spec));
+  if (!described) return;  // out of memory: the next reconcile adopts it from the kernel
+  (void)process.files.files()->install_at(static_cast<std::uint32_t>(fd), std::move(described).value(), cloexec);
+}
+
+void reconcile(Container& c, Counters& counters, GuestProcess& process) {
+  const pid_t tgid = process.tgid;
+  const std::vector<int> kernel = guest_fd_numbers(tgid);
+  auto& state = *process.files.files();
+  for (const auto& d : state.list()) {
+    if (!std::binary_search(kernel.begin(), kernel.end(), static_cast<int>(d.fd))) (void)state.close(d.fd);
+  }
+  for (int fd : kernel) {
+    GuestFdInfo info;
+    DescriptorObject object;
+    if (guest_fd_info(tgid, fd, info) != 0 || guest_fd_object(tgid, fd, object) != 0) {
+      (void)state.close(static_cast<std::uint32_t>(fd));  // closed meanwhile
+      continue;
+    }
+    const auto identity = identity_of(object);
+    if (auto known = state.get(static_cast<std::uint32_t>(fd));
+        known && known.value()->identity() == identity && known.value()->status_flags() == info.flags) {
+      const bool cloexec = state.fcntl(static_cast<std::uint32_t>(fd), fdcore::abi::f_getfd, 0, 0).raw() ==
+                           static_cast<std::int64_t>(fdcore::abi::fd_cloexec);
+      if (cloexec != info.cloexec) {
+        (void)state.install_at(static_cast<std::uint32_t>(fd), std::move(known).value(), info.cloexec);
+      }
+      continue;
+    }
+    // A number the core did not install, or one that holds another object now: taken from the kernel,
+    // sharing the description of another number of this process where kcmp says they are one.
+    Ref shared;
+    for (const auto& d : state.list()) {
+      if (static_cast<int>(d.fd) == fd) continue;
+      auto other = state.get(d.fd);
+      if (other && other.value()->identity() == identity && same_guest_description(tgid, fd, tgid, d.fd) == 1) {
+        shared = std::move(other).value();
         break;
       }
-      if (task.tgid == creds.value().ppid && !parent_files) {
-        parent_files = task.files;
-        parent_tgid = task.tgid;
-      }
     }
-    const bool fresh = !files;
-    if (fresh) {
-      files = std::make_shared<TaskFiles>(Files::create(c.store));
-      files->setup = parent_files && parent_files->setup;
+    if (!shared) {
+      fdcore::OpenFileSpec spec;
+      spec.target = descriptor_target(tgid, fd);
+      spec.kind = kind_of(process, fd, spec.target);
+      spec.open_flags = info.flags;
+      spec.identity = identity;
+      auto described = c.store->describe(std::move(spec));
+      if (!described) continue;
+      shared = std::move(described).value();
     }
-    it = c.tasks.emplace(tid, Task{tgid, files}).first;
-    if (pidfd_of(call, tgid) < 0) {
-      c.tasks.erase(it);
-      return nullptr;
-    }
-    if (fresh && !files->setup) {
-      for (int fd : guest_fd_numbers(tgid)) {
-        if (parent_files) {
-          auto ref = parent_files->files.get(static_cast<std::uint32_t>(fd));
-          if (ref && same_description(tgid, ref.value()->raw(), fd) == 1) {
-            GuestFdInfo info;
-            (void)guest_fd_info(tgid, fd, info);
-            (void)files->files.files()->install_at(static_cast<std::uint32_t>(fd), std::move(ref).value(), info.cloexec);
-            continue;
-          }
-        }
-        (void)adopt_guest_fd(call, *files, tgid, fd);
-      }
-      spdlog::debug("core {}: pid {} (child of {}) starts with {} descriptors", c.id, tgid, parent_tgid,
-                    files->files.files()->open_count());
-    }
-  }
-  Task& task = it->second;
-  if (task.files->exec_tid != 0 && (task.files->exec_tid == tid || task.tgid == tid)) {
-    resolve_exec(call, task.files, task.tgid);
-  }
-  return task.files;
-}
-
-void TaskFiles::start_closing(int fd, pid_t tid, int raw) {
-  Closing entry{tid, {}};
-  if (raw >= 0) (void)own_fd_object(raw, entry.object);
-  closing[fd] = entry;
-}
-
-bool TaskFiles::still_closing(pid_t tgid, int fd) {
-  const auto c = closing.find(fd);
-  if (c == closing.end()) return false;
-  DescriptorObject now;
-  const int r = guest_fd_object(tgid, fd, now);
-  // Unreadable for another reason than "not open" (-ENOENT): whether the number is open at all decides.
-  const bool same = r == 0 ? (!c->second.object.known() || now == c->second.object)
-                           : r != -ENOENT && guest_fd_open(tgid, fd) == 1;
-  if (same) return true;
-  closing.erase(c);
-  return false;
-}
-
-void TaskFiles::forget_closed(pid_t tgid) {
-  for (auto i = closing.begin(); i != closing.end();) {
-    const int fd = i->first;
-    ++i;  // still_closing may erase fd's entry, not the next one
-    (void)still_closing(tgid, fd);
+    (void)state.install_at(static_cast<std::uint32_t>(fd), std::move(shared), info.cloexec);
+    counters.adopted.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
-Reply install_lowest(Call& call, TaskFiles& tf, pid_t tgid, Ref ref, bool cloexec, bool send) {
-  const pid_t tid = call.n.pid;
-  (void)tf.files.set_nofile(std::min<std::uint64_t>(guest_nofile(tid), tf.files.files()->nr_open()));
-  const int expected = tf.files.lowest_free(0);
-  if (expected < 0) return Reply::fail(EMFILE);
-  const int got = add_descriptor(call.listener, call.n.id, ref->raw(), -1, cloexec, send);
-  if (got < 0) return Reply::fail(-got);  // -ENOENT: the guest no longer waits; nothing was installed
-  if (got != expected) {
-    // The kernel skipped numbers the table thought free: descriptors the guest got without the core.
-    for (int fd = expected; fd < got; ++fd) {
-      if (!tf.files.files()->is_open(static_cast<std::uint32_t>(fd))) (void)adopt_guest_fd(call, tf, tgid, fd);
+std::size_t count_descriptions(Container& c, Counters& counters) {
+  for (auto& [tgid, process] : c.processes) reconcile(c, counters, *process);
+  // Every descriptor of every process of the container, grouped by object: descriptions of one object are
+  // told apart with kcmp (dup'd numbers and fork's copies share one; two opens of a file are two).
+  struct Holder {
+    pid_t pid;
+    int fd;
+  };
+  std::vector<std::pair<fdcore::ObjectIdentity, Holder>> all;
+  for (pid_t pid : container_pids(c)) {
+    for (int fd : guest_fd_numbers(pid)) {
+      DescriptorObject object;
+      if (guest_fd_object(pid, fd, object) == 0) all.push_back({identity_of(object), Holder{pid, fd}});
     }
   }
-  tf.forget_closed(tgid);
-  (void)tf.files.files()->install_at(static_cast<std::uint32_t>(got), std::move(ref), cloexec);
-  return send ? Reply::already_sent(got) : Reply::ok(got);
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.first.device != b.first.device ? a.first.device < b.first.device : a.first.inode < b.first.inode;
+  });
+  std::size_t descriptions = 0;
+  std::vector<Holder> distinct;  // one holder per description of the current object
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i == 0 || !(all[i].first == all[i - 1].first)) distinct.clear();
+    const Holder& h = all[i].second;
+    const bool seen = std::any_of(distinct.begin(), distinct.end(), [&](const Holder& d) {
+      return same_guest_description(h.pid, h.fd, d.pid, d.fd) == 1;
+    });
+    if (!seen) {
+      distinct.push_back(h);
+      ++descriptions;
+    }
+  }
+  return descriptions;
+}
+
+bool over_budget(Container& c, Counters& counters, std::size_t adding) {
+  const std::size_t budget = c.policy.descriptor_budget;
+  if (budget == 0) return false;
+  (void)act_as_self();  // every process's /proc/<pid>/fd and kcmp need our privileges
+  // Descriptors are at least as many as descriptions: under the budget by that count needs no more work.
+  std::size_t descriptors = 0;
+  for (pid_t pid : container_pids(c)) descriptors += guest_fd_numbers(pid).size();
+  if (descriptors + adding <= budget) return false;
+  if (count_descriptions(c, counters) + adding <= budget) return false;
+  spdlog::warn("core {}: the container is at its descriptor budget ({}): EMFILE", c.id, budget);
+  return true;
 }
 
 }  // namespace litebox::linux_host::core::detail

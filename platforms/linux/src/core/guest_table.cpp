@@ -17,22 +17,6 @@
 namespace litebox::linux_host::core {
 namespace {
 
-// One of our descriptors that is always open: kcmp needs a valid descriptor on our side, and tells an unopened
-// one on the guest's side by EBADF.
-int probe_descriptor() noexcept {
-  static const int fd = [] {
-    const int opened = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return opened >= 0 ? opened : -errno;
-  }();
-  return fd;
-}
-
-long kcmp_file(pid_t pid, int ours, int theirs) noexcept {
-  const long result = ::syscall(SYS_kcmp, ::getpid(), pid, KCMP_FILE, static_cast<unsigned long>(ours),
-                                static_cast<unsigned long>(theirs));
-  return result < 0 ? -errno : result;
-}
-
 template <typename T>
 bool parse_number(std::string_view text, T& out, int base = 10) noexcept {
   if (text.empty()) return false;
@@ -42,26 +26,10 @@ bool parse_number(std::string_view text, T& out, int base = 10) noexcept {
 
 }  // namespace
 
-int guest_fd_open(pid_t pid, int fd) noexcept {
-  if (fd < 0) return -EBADF;
-  const int probe = probe_descriptor();
-  if (probe < 0) return probe;
-  const long result = kcmp_file(pid, probe, fd);
-  if (result == -EBADF) return 0;
-  return result < 0 ? static_cast<int>(result) : 1;
-}
-
 int take_guest_fd(int pidfd, int fd) noexcept {
   if (fd < 0) return -EBADF;
   const long result = ::syscall(SYS_pidfd_getfd, pidfd, fd, 0U);  // always close-on-exec
   return result < 0 ? -errno : static_cast<int>(result);
-}
-
-int same_description(pid_t pid, int ours, int theirs) noexcept {
-  if (ours < 0 || theirs < 0) return -EBADF;
-  const long result = kcmp_file(pid, ours, theirs);
-  if (result < 0) return static_cast<int>(result);
-  return result == 0 ? 1 : 0;
 }
 
 std::vector<int> guest_fd_numbers(pid_t pid) {
@@ -79,25 +47,9 @@ std::vector<int> guest_fd_numbers(pid_t pid) {
   return numbers;
 }
 
-int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept {
-  if (fd < 0) return -ENOENT;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(pid), fd);
-  const int file = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (file < 0) return -errno;
+int parse_fdinfo(std::string_view text, GuestFdInfo& out) noexcept {
   // "pos:\t0\nflags:\t02\nmnt_id:\t..." : the flags line is the second; the rest (epoll, inotify lists) is
   // not needed.
-  char buffer[512];
-  std::size_t size = 0;
-  for (;;) {
-    const ssize_t n = ::read(file, buffer + size, sizeof buffer - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<std::size_t>(n);
-    if (size == sizeof buffer) break;
-  }
-  ::close(file);
-  const std::string_view text(buffer, size);
   constexpr std::string_view key = "flags:\t";
   std::size_t at = text.starts_with(key) ? 0 : text.find("\nflags:\t");
   if (at == std::string_view::npos) return -EIO;
@@ -110,6 +62,37 @@ int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept {
   out.cloexec = (flags & static_cast<std::uint32_t>(O_CLOEXEC)) != 0;
   out.flags = flags & ~static_cast<std::uint32_t>(O_CLOEXEC);
   return 0;
+}
+
+std::vector<pid_t> parse_children(std::string_view text) {
+  std::vector<pid_t> children;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t end = std::min(text.find_first_of(" \n", at), text.size());
+    int child = -1;
+    if (parse_number(text.substr(at, end - at), child) && child > 0) children.push_back(child);
+    at = end + 1;
+  }
+  return children;
+}
+
+int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept {
+  if (fd < 0) return -ENOENT;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(pid), fd);
+  const int file = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (file < 0) return -errno;
+  char buffer[512];
+  std::size_t size = 0;
+  for (;;) {
+    const ssize_t n = ::read(file, buffer + size, sizeof buffer - size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size += static_cast<std::size_t>(n);
+    if (size == sizeof buffer) break;
+  }
+  ::close(file);
+  return parse_fdinfo(std::string_view(buffer, size), out);
 }
 
 int guest_fd_object(pid_t pid, int fd, DescriptorObject& out) noexcept {
@@ -146,11 +129,40 @@ std::string descriptor_target(pid_t pid, int fd) {
   }
 }
 
-int same_table(pid_t a, pid_t b) noexcept {
-  if (a == b) return 1;
-  const long result = ::syscall(SYS_kcmp, a, b, KCMP_FILES, 0UL, 0UL);
+int same_guest_description(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) noexcept {
+  if (fd_a < 0 || fd_b < 0) return -EBADF;
+  const long result = ::syscall(SYS_kcmp, pid_a, pid_b, KCMP_FILE, static_cast<unsigned long>(fd_a),
+                                static_cast<unsigned long>(fd_b));
   if (result < 0) return -errno;
   return result == 0 ? 1 : 0;
+}
+
+std::vector<pid_t> guest_children(pid_t pid) {
+  std::vector<pid_t> children;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
+  DIR* tasks = ::opendir(path);
+  if (tasks == nullptr) return children;
+  while (const dirent* entry = ::readdir(tasks)) {
+    int tid = -1;
+    if (!parse_number(std::string_view(entry->d_name), tid) || tid <= 0) continue;
+    char file[96];
+    std::snprintf(file, sizeof file, "/proc/%d/task/%d/children", static_cast<int>(pid), tid);
+    const int fd = ::open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    for (pid_t child : parse_children(text)) children.push_back(child);
+  }
+  ::closedir(tasks);
+  return children;
 }
 
 }  // namespace litebox::linux_host::core

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <optional>
 #include <charconv>
 #include <string_view>
 
@@ -80,27 +79,39 @@ int open_proc_entry(pid_t pid, const char* entry, int flags) noexcept {
   return ::openat(proc_dir(), name.c_str(), flags);
 }
 
+// The open with `flags` (the guest's, or the probe's O_PATH), as the guest or with the shim's credentials.
+int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexcept;
+
 }  // namespace
 
-int own_descriptor_alias(const std::string& raw_path, pid_t guest_pid, pid_t guest_tid) noexcept {
+int own_descriptor_alias(const std::string& raw_path, pid_t guest_pid, pid_t guest_tid,
+                         bool* thread_table) noexcept {
+  if (thread_table != nullptr) *thread_table = false;
   const std::string path = tidy(raw_path);
   int n = -1;
   if (path == "/dev/stdin") return 0;
   if (path == "/dev/stdout") return 1;
   if (path == "/dev/stderr") return 2;
-  std::string_view rest;
   const std::string pid_prefix = "/proc/" + std::to_string(guest_pid) + "/fd/";
   const std::string task_prefix =
       "/proc/" + std::to_string(guest_pid) + "/task/" + std::to_string(guest_tid) + "/fd/";
-  for (std::string_view prefix : {std::string_view("/dev/fd/"), std::string_view("/proc/self/fd/"),
-                                  std::string_view("/proc/thread-self/fd/"), std::string_view(pid_prefix),
-                                  std::string_view(task_prefix)}) {
-    if (path.starts_with(prefix)) {
-      rest = std::string_view(path).substr(prefix.size());
-      return parse_number(rest, n) ? n : -1;
+  struct Prefix {
+    std::string_view text;
+    bool thread;
+  };
+  for (const Prefix& prefix : {Prefix{"/dev/fd/", false}, Prefix{"/proc/self/fd/", false},
+                               Prefix{"/proc/thread-self/fd/", true}, Prefix{pid_prefix, false},
+                               Prefix{task_prefix, true}}) {
+    if (path.starts_with(prefix.text)) {
+      if (thread_table != nullptr) *thread_table = prefix.thread;
+      return parse_number(std::string_view(path).substr(prefix.text.size()), n) ? n : -1;
     }
   }
   return -1;
+}
+
+bool magic_links_allowed(std::uint64_t resolve) noexcept {
+  return (resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) == 0;
 }
 
 int prepare_path_worker() noexcept { return proc_dir() >= 0 && our_root() >= 0 ? 0 : -EMFILE; }
@@ -153,13 +164,11 @@ bool opens_wait_for_a_server(int fd) noexcept {
 }  // namespace
 
 bool open_might_block(const OpenRequest& r) noexcept {
-  if (own_descriptor_alias(r.path, 0, 0) >= 0) return true;  // a pipe or a tty, most likely
-  // Resolved with the shim's credentials: the answer only picks the thread; the real open checks the guest's.
-  OpenRequest probe = r;
-  probe.as_guest = false;
-  probe.flags = O_PATH | (r.flags & (O_NOFOLLOW | O_DIRECTORY));
-  const int fd = open_for_guest(probe);
-  if (fd == -ENOENT) return false;  // the real open fails the same way, or creates a regular file
+  if (r.alias.valid()) return true;  // a pipe or a tty, most likely
+  // Resolved as the guest, as the real open will be (one switch of credentials for both, kept for the next
+  // call): a path the guest cannot resolve fails the real open the same way at once.
+  const int fd = open_as(r, O_PATH | (r.flags & (O_NOFOLLOW | O_DIRECTORY)), /*as_guest=*/true);
+  if (fd == -ENOENT || fd == -EACCES || fd == -ENOTDIR || fd == -ELOOP) return false;
   if (fd < 0) return true;          // unsure: the pool's worker may block, a listener's thread must not
   struct stat st{};
   const bool plain = ::fstat(fd, &st) == 0 &&
@@ -169,31 +178,34 @@ bool open_might_block(const OpenRequest& r) noexcept {
   return !plain;
 }
 
-namespace {
-// Runs `open` (a descriptor, or -1 with errno) with the guest's credentials when the request asks for them:
-// our descriptor, or -errno. errno is read before the credentials are put back.
-template <typename Open>
-int open_acting_as(const OpenRequest& r, Open&& open) noexcept {
-  std::optional<ActingAs> as;
-  if (r.as_guest && as.emplace(*r.creds).error() != 0) return -as->error();
-  const long fd = open();
-  return fd < 0 ? -errno : static_cast<int>(fd);
-}
-}  // namespace
-
 int open_guest_root(pid_t tid) noexcept {
   const int root = open_proc_entry(tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
   return root < 0 ? -errno : root;
 }
 
-int open_for_guest(const OpenRequest& r) noexcept {
-  const GuestCredentials& creds = *r.creds;
+int open_for_guest(const OpenRequest& r) noexcept { return open_as(r, r.flags, /*as_guest=*/true); }
+
+namespace {
+// Runs `open` (a descriptor, or -1 with errno) with the guest's credentials when `as_guest`, else with the
+// shim's: our descriptor, or -errno. The thread keeps the guest's credentials afterwards (act_as): the next
+// call most likely comes from the same guest.
+template <typename Open>
+int open_acting_as(const GuestCredentials& creds, bool as_guest, Open&& open) noexcept {
+  if (const int error = as_guest ? act_as(creds) : act_as_self(); error != 0) return -error;
+  const long fd = open();
+  return fd < 0 ? -errno : static_cast<int>(fd);
+}
+}  // namespace
+
+namespace {
+int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexcept {
+  const GuestCredentials& creds = r.creds;
   const pid_t guest_pid = creds.nstgids.empty() ? creds.tgid : creds.nstgids.back();
   const pid_t guest_tid = creds.nspids.empty() ? r.tid : creds.nspids.back();
   // Ours are always close-on-exec and never become the shim's controlling terminal. O_PATH takes only
   // O_DIRECTORY and O_NOFOLLOW (open and openat drop the rest; openat2 refuses them).
   constexpr int kPathFlags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-  int own_flags = static_cast<int>(r.flags) | O_CLOEXEC;
+  int own_flags = static_cast<int>(open_flags) | O_CLOEXEC;
   if ((own_flags & O_PATH) == 0) {
     own_flags |= O_NOCTTY;
   } else if (!r.strict) {
@@ -206,13 +218,11 @@ int open_for_guest(const OpenRequest& r) noexcept {
   // The caller's own magic links are still magic links: a caller that refuses them gets ELOOP.
   const bool no_magic = (r.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0;
   if (absolute) {
-    const int alias = own_descriptor_alias(path, guest_pid, guest_tid);
-    if (alias >= 0 && no_magic) return -ELOOP;
-    if (alias >= 0) {
-      auto raw = r.files->raw(static_cast<std::uint32_t>(alias));
-      if (!raw) return -ENOENT;
-      const std::string self = "self/fd/" + std::to_string(raw.value());
-      return open_acting_as(r, [&] { return ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0); });
+    if (r.alias.valid()) {
+      if (no_magic) return -ELOOP;
+      const std::string self = "self/fd/" + std::to_string(r.alias.get());
+      return open_acting_as(creds, as_guest,
+                            [&] { return ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0); });
     }
     // /proc/self and /proc/thread-self name the caller in the guest's procfs (procfs resolves them for the
     // opener, which is the shim); its own exe, cwd and root links are its own to open.
@@ -230,12 +240,12 @@ int open_for_guest(const OpenRequest& r) noexcept {
     for (const char* link : {"exe", "cwd", "root"}) {
       if (tidy(path) == own + link) {
         if (no_magic) return -ELOOP;
-        return open_acting_as(r, [&] { return open_proc_entry(r.tid, link, own_flags & ~O_CREAT); });
+        return open_acting_as(creds, as_guest, [&] { return open_proc_entry(r.tid, link, own_flags & ~O_CREAT); });
       }
     }
   }
 
-  const int root = r.root_raw >= 0 ? r.root_raw : open_guest_root(r.tid);
+  const int root = r.root.valid() ? r.root.get() : open_guest_root(r.tid);
   if (root < 0) return root;
   open_how how{};
   // open and openat ignore flag bits they do not know; openat2 refuses them.
@@ -246,26 +256,32 @@ int open_for_guest(const OpenRequest& r) noexcept {
   how.flags = flags;
   // open and openat ignore the mode without O_CREAT or O_TMPFILE (which includes O_DIRECTORY's bit); openat2
   // refuses it, and gets it as given.
-  const bool creates = (r.flags & O_CREAT) != 0 || (r.flags & O_TMPFILE) == O_TMPFILE;
+  const bool creates = (open_flags & O_CREAT) != 0 || (open_flags & O_TMPFILE) == O_TMPFILE;
   how.mode = creates || r.strict ? r.mode : 0;
   how.resolve = r.resolve | RESOLVE_NO_MAGICLINKS;
   int result = 0;
   if (absolute && (r.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) == 0) {
     how.resolve |= RESOLVE_IN_ROOT;
-    result = open_acting_as(r, [&] { return openat2_call(root, path, how); });
+    result = open_acting_as(creds, as_guest, [&] { return openat2_call(root, path, how); });
   } else {
-    const int base = r.dir_raw >= 0 ? r.dir_raw : open_proc_entry(r.tid, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const int base = r.dir.valid() ? r.dir.get() : open_proc_entry(r.tid, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (base < 0) {
       result = -errno;
     } else {
-      WorkerRoot in_root(root);
-      result = in_root.error() != 0 ? -in_root.error()
-                                    : open_acting_as(r, [&] { return openat2_call(base, path, how); });
-      if (r.dir_raw < 0) ::close(base);
+      // chroot needs CAP_SYS_CHROOT, in and out: our own credentials around the guest's open.
+      (void)act_as_self();
+      {
+        WorkerRoot in_root(root);
+        result = in_root.error() != 0 ? -in_root.error()
+                                      : open_acting_as(creds, as_guest, [&] { return openat2_call(base, path, how); });
+        (void)act_as_self();
+      }
+      if (!r.dir.valid()) ::close(base);
     }
   }
-  if (root != r.root_raw) ::close(root);
+  if (!r.root.valid()) ::close(root);
   return result;
 }
+}  // namespace
 
 }  // namespace litebox::linux_host::core::detail

@@ -15,6 +15,7 @@
 
 #include "litebox/linux/cgroups.hpp"
 #include "litebox/linux/container_state.hpp"
+#include "litebox/linux/core/core_filter.hpp"
 #include "litebox/linux/error.hpp"
 #include "oci/linux_resources.hpp"
 #include "oci/process.hpp"
@@ -47,6 +48,8 @@ struct CreateRequest {
   // answer notifications from then on (before the first execve they are the runtime's own set-up calls).
   // Refused when the spec's profile has SCMP_ACT_NOTIFY (one listener per process).
   int core_channel = -1;
+  // Which calls the core's filter stops (a container with a descriptor budget: object creation too).
+  core::CoreFilterScope core_scope = core::CoreFilterScope::opens;
 };
 
 struct StartedProcess {
@@ -58,6 +61,7 @@ struct ExecRequest {
   oci::Process process;
   ProcessStdio io;
   int core_channel = -1;  // as CreateRequest::core_channel
+  core::CoreFilterScope core_scope = core::CoreFilterScope::opens;
 };
 
 // What `state` reports.

@@ -26,8 +26,16 @@ struct GuestCredentials {
   bool own_user_namespace = false;   // in a user namespace other than ours: its capabilities mean nothing here
 };
 
-// Reads /proc/<tid>/status (and /proc/<tid>/ns/user). Error ESRCH once the thread is gone.
+// Reads /proc/<tid>/status and /proc/<tid>/ns/user. Error ESRCH once the thread is gone.
 Expected<GuestCredentials> read_guest_credentials(pid_t tid);
+// The same through descriptors kept open for the thread: its /proc/<tid> directory and its status (a pread
+// regenerates it). Both are bound to the task they were opened for: error ESRCH once it is gone, even when a
+// new thread has its number now.
+Expected<GuestCredentials> read_guest_credentials(int task_dir, int status, pid_t tid);
+// Its parts: the status fields alone (own_user_namespace false), and whether the task of `task_dir` is in a
+// user namespace other than ours (1, 0, or -errno; -ESRCH: gone).
+Expected<GuestCredentials> read_guest_status(int status, pid_t tid);
+int in_own_user_namespace(int task_dir) noexcept;
 
 // The pure part of read_guest_credentials: the fields of a /proc/<tid>/status text (own_user_namespace stays
 // false). Tgid, PPid, Uid, Gid and CapEff are required; NStgid, NSpid, Groups and Umask may be missing (then
@@ -39,12 +47,20 @@ Expected<GuestCredentials> parse_guest_status(std::string_view status);
 // umask change stays on it.
 Status prepare_worker_thread();
 
-// While alive, the calling thread's fsuid, fsgid, supplementary groups, effective capabilities (the guest's,
-// within our permitted set; none for a guest in its own user namespace) and umask are the guest's. Raw
-// per-thread system calls: glibc's setgroups wrapper changes every thread of the process (setfsuid, setfsgid
-// and capset are per-thread in the kernel and in glibc). The umask is per-thread only after
-// prepare_worker_thread. The destructor restores ours. When a step fails, the constructor undoes the steps
-// before it at once (error() says why) and the destructor has nothing left to do.
+// The calling thread's fsuid, fsgid, supplementary groups, effective capabilities (the guest's, within our
+// permitted set; none for a guest in its own user namespace) and umask become the guest's, and stay so until
+// act_as_self() or another act_as: a thread that serves one guest's calls after another switches nothing
+// between them. Raw per-thread system calls (glibc's setgroups wrapper changes every thread of the process;
+// setfsuid, setfsgid and capset are per-thread in the kernel and in glibc); the umask is per-thread only after
+// prepare_worker_thread. Only what differs from the identity in effect is changed. 0, or the errno that kept
+// the switch from happening: the thread is then back to its own identity and must not act for the guest.
+int act_as(const GuestCredentials& guest) noexcept;
+// Puts the calling thread's own identity back (for what needs the shim's privileges). 0, or an errno.
+int act_as_self() noexcept;
+// Whether the calling thread acts with a guest's identity now.
+bool acting_as_guest() noexcept;
+
+// act_as for a scope: the destructor puts the thread's own identity back.
 class ActingAs {
  public:
   explicit ActingAs(const GuestCredentials& guest) noexcept;
@@ -56,16 +72,6 @@ class ActingAs {
 
  private:
   int error_ = 0;
-  uid_t saved_fsuid_ = 0;
-  gid_t saved_fsgid_ = 0;
-  std::vector<gid_t> saved_groups_;
-  std::uint64_t saved_effective_ = 0;
-  mode_t saved_umask_ = 0;
-  std::uint64_t saved_permitted_ = 0;
-  std::uint64_t saved_inheritable_ = 0;
-  unsigned applied_ = 0;  // which steps took effect (bits of guest_credentials.cpp's Step), undone in reverse
-
-  void restore() noexcept;
 };
 
 }  // namespace litebox::linux_host::core

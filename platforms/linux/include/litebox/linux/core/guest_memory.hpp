@@ -24,6 +24,12 @@ int read_guest_string(pid_t pid, std::uint64_t address, std::size_t max, std::st
 // Copies `size` bytes to the guest's `address`. 0, or -errno.
 int write_guest(pid_t pid, std::uint64_t address, const void* data, std::size_t size) noexcept;
 
+// The two reads through `mem`, an open /proc/<tid>/mem: bound to the address space it was opened for, so no
+// other process that reuses the guest's number can be read by mistake. -EFAULT for an unmapped page; -ESRCH
+// once that address space is gone (the guest exec'd or exited: open it again for the new one).
+int read_guest_at(int mem, std::uint64_t address, void* out, std::size_t size) noexcept;
+int read_guest_string_at(int mem, std::uint64_t address, std::size_t max, std::string& out) noexcept;
+
 namespace detail {
 // The fallback the three above take when process_vm_readv/writev fail with EPERM or ENOSYS: pread/pwrite on
 // /proc/<pid>/mem (-EFAULT for an unmapped page, -ESRCH once the guest is gone). Unlike process_vm_writev,

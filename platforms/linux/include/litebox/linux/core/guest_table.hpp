@@ -1,31 +1,27 @@
-// What the guest's kernel descriptor table holds, read from outside: the core checks a number is free before
-// it gives it out, and adopts descriptors the guest got without it (SCM_RIGHTS). Uses kcmp(KCMP_FILE),
-// pidfd_getfd and /proc/<pid>/fd, fdinfo.
+// What the guest's kernel descriptor table holds, read from outside: the core reconciles its mirror of the
+// table with it (numbers, objects, flags) and takes the object at a number when a call names one. Uses
+// kcmp(KCMP_FILE), pidfd_getfd and /proc/<pid>/fd, fdinfo.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace litebox::linux_host::core {
-
-// 1 when `fd` is open in the guest's table, 0 when it is free, -errno when the guest cannot be inspected
-// (-ESRCH: gone). One kcmp call, no allocation.
-int guest_fd_open(pid_t pid, int fd) noexcept;
 
 // A duplicate of the guest's `fd` in our process (pidfd_getfd; close-on-exec), referring to the same open
 // file description. -errno (-EBADF: not open).
 int take_guest_fd(int pidfd, int fd) noexcept;
 
-// 1 when our `ours` and the guest's `theirs` refer to the same open file description (kcmp KCMP_FILE),
-// 0 when not, -errno.
-int same_description(pid_t pid, int ours, int theirs) noexcept;
+// 1 when process `pid_a`'s `fd_a` and process `pid_b`'s `fd_b` are one open file description (kcmp
+// KCMP_FILE: a dup, a fork's copy, or ours and the guest's after an ADDFD), 0 when not, -errno.
+int same_guest_description(pid_t pid_a, int fd_a, pid_t pid_b, int fd_b) noexcept;
 
-// 1 when the two tasks use the same descriptor table (kcmp KCMP_FILES: threads, CLONE_FILES), 0 when not,
-// -errno.
-int same_table(pid_t a, pid_t b) noexcept;
+// The children of every thread of process `pid` (/proc/<pid>/task/*/children). Empty on error.
+std::vector<pid_t> guest_children(pid_t pid);
 
 // The guest's open numbers, ascending (from /proc/<pid>/fd). Empty on error.
 std::vector<int> guest_fd_numbers(pid_t pid);
@@ -37,6 +33,10 @@ struct GuestFdInfo {
 };
 // 0, or -errno (-ENOENT: not open, or the guest is gone).
 int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept;
+// The pure parts, for tests and the fuzz target: an fdinfo text (0, or -EIO when it has no well-formed flags
+// line) and a children list ("12 345 ": the positive numbers, in order).
+int parse_fdinfo(std::string_view text, GuestFdInfo& out) noexcept;
+std::vector<pid_t> parse_children(std::string_view text);
 
 // The object (file, pipe, socket) a descriptor refers to: its device and inode. Two descriptions of one file
 // share it; so do all anonymous-inode objects (eventfd, epoll, ...). dev 0 and ino 0: unknown.
