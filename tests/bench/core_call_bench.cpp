@@ -1,9 +1,9 @@
 // Where the time of one call the LiteBox core serves goes, in one run on this machine:
 //  1. The physical limit: a guest's stopped getppid answered at once with a value by a thread that does
 //     nothing else (SECCOMP_IOCTL_NOTIF_RECV + SEND), i.e. what any call answered from the core's table costs:
-//     the notification round trip, two context switches. With the synchronous wake-up alone and with it plus
-//     SCHED_FIFO (what the core's receiving threads use, for a shorter window in which a signal can interrupt
-//     the stopped call).
+//     the notification round trip, two context switches. With the synchronous wake-up alone (what the core's
+//     receiving threads use) and with it plus SCHED_FIFO; and answered with a descriptor (ADDFD with SEND), the
+//     way the core answers an open.
 //  2. The core itself: a guest under the core's real filter, served by a real CoreService in this process,
 //     opening /dev/null and closing it (close is not stopped) N times; the service's profile splits each
 //     served open into its phases (reading the path, the credentials, the root, the probe, the open, ADDFD, the
@@ -219,7 +219,8 @@ int main(int argc, char** argv) {
   // 1. The bare round trip.
   const double bare_sync = bare_round_trip(n, false, false);
   const double bare_fifo = bare_round_trip(n, true, false);
-  const double bare_addfd = bare_round_trip(n, true, true);
+  const double bare_addfd = bare_round_trip(n, false, true);
+  const double bare_addfd_fifo = bare_round_trip(n, true, true);
   const double native_call = in_child([n] {
     const double start = now_ns();
     for (long i = 0; i < n; ++i) ::syscall(SYS_getppid);
@@ -260,7 +261,8 @@ int main(int argc, char** argv) {
     ::close(pair[1]);
   }
 
-  if (native < 0 || served < 0 || refused < 0 || bare_sync < 0 || bare_fifo < 0 || bare_addfd < 0) {
+  if (native < 0 || served < 0 || refused < 0 || bare_sync < 0 || bare_fifo < 0 || bare_addfd < 0 ||
+      bare_addfd_fifo < 0) {
     std::fprintf(stderr, "core_call_bench: a loop failed (native %.0f, core %.0f, bare %.0f/%.0f)\n", native, served,
                  bare_sync, bare_fifo);
     return 1;
@@ -281,8 +283,9 @@ int main(int argc, char** argv) {
   std::printf("    %-54s %9.2f us\n", "the rest: round trip (stop, wake-ups, switches) + close", served / 1000 - in_shim);
   std::printf("\n%-58s %9.2f us\n", "a call the core answers itself (io_uring_setup: ENOSYS)", refused / 1000);
   std::printf("%-58s %9.2f us\n", "bare round trip, a call answered with a value (sync wake-up)", bare_sync / 1000);
-  std::printf("%-58s %9.2f us\n", "bare round trip, sync wake-up + SCHED_FIFO (the core's)", bare_fifo / 1000);
+  std::printf("%-58s %9.2f us\n", "bare round trip, sync wake-up + SCHED_FIFO", bare_fifo / 1000);
   std::printf("%-58s %9.2f us\n", "bare round trip answered by ADDFD (+ the guest's close)", bare_addfd / 1000);
+  std::printf("%-58s %9.2f us\n", "the same under SCHED_FIFO", bare_addfd_fifo / 1000);
   std::printf("%-58s %9.2f us\n", "native getppid (for scale: one system call)", native_call / 1000);
   return 0;
 }

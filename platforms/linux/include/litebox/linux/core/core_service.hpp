@@ -4,7 +4,7 @@
 // (see src/core/core_state.hpp for how).
 //
 // Threads: each listener has a serving thread of its own that receives and answers its calls (synchronous
-// wake-up, SCHED_FIFO); one receiver waits on the core channels and every guest process's exit (epoll); a
+// wake-up); one receiver waits on the core channels and every guest process's exit (epoll); a
 // pool of workers, which grows when all are busy, takes the opens that might block (a FIFO, a device), so
 // they never stall other calls or other containers. Calls that change a container's mirrors are serialized
 // per container; the data path (read, write, mmap, ...) and every descriptor call but those never reach the
