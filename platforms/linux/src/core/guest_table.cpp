@@ -12,6 +12,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <new>
+#include <string>
 #include <string_view>
 
 namespace litebox::linux_host::core {
@@ -32,10 +34,11 @@ int take_guest_fd(int pidfd, int fd) noexcept {
   return result < 0 ? -errno : static_cast<int>(result);
 }
 
-std::vector<int> guest_fd_numbers(pid_t pid) {
+namespace {
+
+// The entries of a /proc directory whose names are numbers (descriptors, tasks), ascending. Empty on error.
+std::vector<int> numbered_entries(const char* path) {
   std::vector<int> numbers;
-  char path[48];
-  std::snprintf(path, sizeof path, "/proc/%d/fd", static_cast<int>(pid));
   DIR* directory = ::opendir(path);
   if (directory == nullptr) return numbers;
   while (const dirent* entry = ::readdir(directory)) {
@@ -47,9 +50,32 @@ std::vector<int> guest_fd_numbers(pid_t pid) {
   return numbers;
 }
 
+// A small /proc file's text, at most `max` bytes (empty when it cannot be read).
+std::string read_proc_text(const char* path, std::size_t max) {
+  std::string text;
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[4096];
+  while (text.size() < max) {
+    const ssize_t n = ::read(fd, buffer, std::min(sizeof buffer, max - text.size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+}  // namespace
+
+std::vector<int> guest_fd_numbers(pid_t pid) {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/fd", static_cast<int>(pid));
+  return numbered_entries(path);
+}
+
 int parse_fdinfo(std::string_view text, GuestFdInfo& out) noexcept {
-  // "pos:\t0\nflags:\t02\nmnt_id:\t..." : the flags line is the second; the rest (epoll, inotify lists) is
-  // not needed.
+  // "pos:\t0\nflags:\t02\nmnt_id:\t..."
   constexpr std::string_view key = "flags:\t";
   std::size_t at = text.starts_with(key) ? 0 : text.find("\nflags:\t");
   if (at == std::string_view::npos) return -EIO;
@@ -80,19 +106,14 @@ int guest_fd_info(pid_t pid, int fd, GuestFdInfo& out) noexcept {
   if (fd < 0) return -ENOENT;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(pid), fd);
-  const int file = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (file < 0) return -errno;
-  char buffer[512];
-  std::size_t size = 0;
-  for (;;) {
-    const ssize_t n = ::read(file, buffer + size, sizeof buffer - size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    size += static_cast<std::size_t>(n);
-    if (size == sizeof buffer) break;
+  try {
+    // The flags line is the second; the rest (epoll, inotify lists) is not needed.
+    const std::string text = read_proc_text(path, 512);
+    if (text.empty()) return ::access(path, F_OK) == 0 ? -EIO : -ENOENT;
+    return parse_fdinfo(text, out);
+  } catch (const std::bad_alloc&) {
+    return -ENOMEM;
   }
-  ::close(file);
-  return parse_fdinfo(std::string_view(buffer, size), out);
 }
 
 int guest_fd_object(pid_t pid, int fd, DescriptorObject& out) noexcept {
@@ -141,27 +162,11 @@ std::vector<pid_t> guest_children(pid_t pid) {
   std::vector<pid_t> children;
   char path[64];
   std::snprintf(path, sizeof path, "/proc/%d/task", static_cast<int>(pid));
-  DIR* tasks = ::opendir(path);
-  if (tasks == nullptr) return children;
-  while (const dirent* entry = ::readdir(tasks)) {
-    int tid = -1;
-    if (!parse_number(std::string_view(entry->d_name), tid) || tid <= 0) continue;
+  for (int tid : numbered_entries(path)) {
     char file[96];
     std::snprintf(file, sizeof file, "/proc/%d/task/%d/children", static_cast<int>(pid), tid);
-    const int fd = ::open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-      const ssize_t n = ::read(fd, buffer, sizeof buffer);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      text.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    for (pid_t child : parse_children(text)) children.push_back(child);
+    for (pid_t child : parse_children(read_proc_text(file, 1 << 20))) children.push_back(child);
   }
-  ::closedir(tasks);
   return children;
 }
 
