@@ -254,7 +254,7 @@ check_signal_storm() {
     -- sh /litebox/sigstorm.sh /litebox
   grep -qx 'pipelines under the storm: 200 of 200' "$tdir/sigstorm.out" || bad "not every pipeline ran"
   run_ctr "$1" "$rootfs" "$tdir/sigwin.out" "$tdir/sigwin.err" sh -c \
-    '/litebox/hog 30 & a=$!; /litebox/hog 30 & b=$!; /litebox/sigwin 200000; r=$?; kill $a $b; exit $r'
+    '/litebox/hog 20 & a=$!; /litebox/hog 20 & b=$!; /litebox/sigwin 200000; r=$?; kill $a $b; exit $r'
   [ "$ctr_rc" -eq 0 ] || { bad "sigwin: exit code $ctr_rc"; show stderr "$tdir/sigwin.err"; }
   local signals interrupted
   read -r signals interrupted <"$tdir/sigwin.out" || true

@@ -5,11 +5,11 @@
 # EOF. Natively none of that happens; the transcript is the same in a container and on the host, and the
 # driver's timeout catches a hang.
 d=$1
-"$d"/hog 60 &
+"$d"/hog 20 &
 h1=$!
-"$d"/hog 60 &
+"$d"/hog 20 &
 h2=$!
-"$d"/sigstorm $$ 17 20 60 &
+"$d"/sigstorm $$ 17 20 20 &
 storm=$!
 i=0
 while [ $i -lt 200 ]; do
