@@ -95,9 +95,10 @@ double getppid_loop(long n, bool installed) {
   return (now_ns() - start) / static_cast<double>(n);
 }
 
-// Runs `body` in a child process and returns what it wrote (one double), or -1.
-template <typename Body>
-double in_child(Body body) {
+// Runs `body` in a child process and returns what it wrote (one double), or -1. `parent` runs here meanwhile,
+// before the result is read (false: give up, the child is killed).
+template <typename Body, typename Parent>
+double in_child(Body body, Parent parent) {
   int result_pipe[2];
   if (::pipe2(result_pipe, O_CLOEXEC) != 0) return -1;
   const pid_t pid = ::fork();
@@ -110,11 +111,20 @@ double in_child(Body body) {
   }
   ::close(result_pipe[1]);
   double value = -1;
-  if (::read(result_pipe[0], &value, sizeof value) != static_cast<ssize_t>(sizeof value)) value = -1;
+  if (!parent()) {
+    ::kill(pid, SIGKILL);
+  } else if (::read(result_pipe[0], &value, sizeof value) != static_cast<ssize_t>(sizeof value)) {
+    value = -1;
+  }
   ::close(result_pipe[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return value;
+}
+
+template <typename Body>
+double in_child(Body body) {
+  return in_child(body, [] { return true; });
 }
 
 // 1: the child's getppid stopped by a minimal filter, answered by a thread here that does nothing else: with
@@ -123,13 +133,8 @@ double in_child(Body body) {
 double bare_round_trip(long n, bool fifo, bool installed) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return -1;
-  int result_pipe[2];
-  if (::pipe2(result_pipe, O_CLOEXEC) != 0) return -1;
-  const pid_t pid = ::fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
+  const auto guest = [&] {
     ::close(pair[0]);
-    ::close(result_pipe[0]);
     sock_filter filter[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
@@ -137,58 +142,49 @@ double bare_round_trip(long n, bool fifo, bool installed) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-    double value = -1;
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0) {
-      const int listener = static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-                                                      SECCOMP_FILTER_FLAG_NEW_LISTENER, &program));
-      char go = 0;
-      if (listener >= 0 && litebox::linux_host::send_with_descriptor(pair[1], "l", listener) == 0) {
-        ::close(listener);
-        if (::read(pair[1], &go, 1) == 1) value = getppid_loop(n, installed);
-      }
-    }
-    (void)!::write(result_pipe[1], &value, sizeof value);
-    ::_exit(value < 0 ? 1 : 0);
-  }
-  ::close(pair[1]);
-  ::close(result_pipe[1]);
-  char byte[8];
-  int listener = -1;
-  if (litebox::linux_host::receive_with_descriptor(pair[0], byte, sizeof byte, listener) <= 0 || listener < 0) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
-  }
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -1.0;
+    const int listener = static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                                    SECCOMP_FILTER_FLAG_NEW_LISTENER, &program));
+    char go = 0;
+    if (listener < 0 || litebox::linux_host::send_with_descriptor(pair[1], "l", listener) != 0) return -1.0;
+    ::close(listener);
+    if (::read(pair[1], &go, 1) != 1) return -1.0;
+    return getppid_loop(n, installed);
+  };
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  std::thread server([listener, fifo, installed, null] {
-    (void)core::request_sync_wake_up(listener);
-    if (fifo) {
-      sched_param param{};
-      param.sched_priority = 1;
-      (void)::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param);
+  int listener = -1;
+  std::thread server;
+  const auto serve = [&] {
+    ::close(pair[1]);
+    char byte[8];
+    if (litebox::linux_host::receive_with_descriptor(pair[0], byte, sizeof byte, listener) <= 0 || listener < 0) {
+      return false;
     }
-    core::Notification note;
-    for (;;) {
-      const int r = core::receive_notification(listener, note);
-      if (r < 0) return;  // -ENOENT: the child is gone (it never interrupts a call here)
-      if (installed) {
-        (void)core::add_descriptor(listener, note.id, null, -1, true, true);
-      } else {
-        (void)core::respond_value(listener, note.id, 42);
+    server = std::thread([listener, fifo, installed, null] {
+      (void)core::request_sync_wake_up(listener);
+      if (fifo) {
+        sched_param param{};
+        param.sched_priority = 1;
+        (void)::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &param);
       }
-    }
-  });
-  (void)!::write(pair[0], "g", 1);
-  double value = -1;
-  if (::read(result_pipe[0], &value, sizeof value) != static_cast<ssize_t>(sizeof value)) value = -1;
-  ::waitpid(pid, nullptr, 0);
-  // The child is gone: the filter has no users, and RECV returns -ENOENT from now on; shutting the listener
-  // down ends the server's loop (it sees -EBADF once the descriptor is closed under it, or -ENOENT forever).
-  ::close(listener);
-  server.join();
+      core::Notification note;
+      for (;;) {
+        if (core::receive_notification(listener, note) < 0) return;  // -ENOENT: the child is gone
+        if (installed) {
+          (void)core::add_descriptor(listener, note.id, null, -1, true, true);
+        } else {
+          (void)core::respond_value(listener, note.id, 42);
+        }
+      }
+    });
+    return ::write(pair[0], "g", 1) == 1;
+  };
+  const double value = in_child(guest, serve);
+  // The child is gone: the filter has no users, and RECV fails from now on, which ends the server's loop.
+  if (server.joinable()) server.join();
+  if (listener >= 0) ::close(listener);
   ::close(null);
   ::close(pair[0]);
-  ::close(result_pipe[0]);
   return value;
 }
 
