@@ -129,8 +129,19 @@ Reply finish_open(Call& call, OpenRequest& request, PhaseTimer& timer) {
                      (request.flags & O_CLOEXEC) != 0, request.path, timer);
 }
 
-Reply serve_open(Call& call, int dirfd, std::uint64_t path_addr, std::uint64_t flags, std::uint64_t mode,
-                 std::uint64_t resolve, PhaseTimer& timer, bool strict = false) {
+// A directory of the calling task (its root or its cwd), through its kept /proc/<tid>: our O_PATH descriptor,
+// or -errno (-ESRCH when it is gone).
+int open_task_directory(GuestThread& thread, const char* which) {
+  const int fd = with_own_privileges_on_refusal([&] {
+    const int opened = ::openat(thread.dir.get(), which, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return opened >= 0 ? opened : -errno;
+  });
+  return fd == -ENOENT ? -ESRCH : fd;
+}
+
+// `caller` has its thread found (find_thread).
+Reply serve_open(Call& call, Caller& caller, int dirfd, std::uint64_t path_addr, std::uint64_t flags,
+                 std::uint64_t mode, std::uint64_t resolve, PhaseTimer& timer, bool strict = false) {
   const Notification& n = call.n;
   auto request = std::make_shared<OpenRequest>();
   request->strict = strict;
@@ -138,8 +149,6 @@ Reply serve_open(Call& call, int dirfd, std::uint64_t path_addr, std::uint64_t f
   request->flags = flags;
   request->mode = mode;
   request->resolve = resolve;
-  Caller caller;
-  if (int error = find_thread(call, caller); error != 0) return Reply::fail(error);
   timer.mark(CorePhase::dispatch);
   if (int r = read_caller_string(*caller.thread, path_addr, PATH_MAX, request->path); r < 0) {
     return Reply::fail(-r);
@@ -173,16 +182,16 @@ Reply serve_open(Call& call, int dirfd, std::uint64_t path_addr, std::uint64_t f
     } else if (names_foreign_magic_link(request->path, creds)) {
       return Reply::fail(ELOOP);
     }
-  } else if (dirfd != AT_FDCWD) {
-    const int copy = take_callers_fd(*caller.thread, *caller.process, dirfd);
-    if (copy < 0) return Reply::fail(-copy);
-    request->dir.reset(copy);
   }
-  const int root = with_own_privileges_on_refusal([&] {
-    const int fd = ::openat(caller.thread->dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    return fd >= 0 ? fd : -errno;
-  });
-  if (root < 0) return Reply::fail(root == -ENOENT ? ESRCH : -root);
+  if (request->path[0] != '/' || (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) != 0) {
+    // Resolved from a directory: the dirfd's object in the caller's table now, or its cwd.
+    const int base = dirfd != AT_FDCWD ? take_callers_fd(*caller.thread, *caller.process, dirfd)
+                                       : open_task_directory(*caller.thread, "cwd");
+    if (base < 0) return Reply::fail(-base);
+    request->dir.reset(base);
+  }
+  const int root = open_task_directory(*caller.thread, "root");
+  if (root < 0) return Reply::fail(-root);
   request->root.reset(root);
   timer.mark(CorePhase::root);
   // The open itself may block (a FIFO, a device): a pool worker does those, without the container's lock.
@@ -215,7 +224,7 @@ Reply serve_openat2(Call& call, PhaseTimer& timer) {
     if (extra.find_first_not_of('\0') != std::string::npos) return Reply::fail(E2BIG);
   }
   if ((how.flags & ~static_cast<std::uint64_t>(0xffffffffu)) != 0) return Reply::fail(EINVAL);
-  return serve_open(call, arg_int(n, 0), n.args[1], how.flags, how.mode, how.resolve, timer, true);
+  return serve_open(call, caller, arg_int(n, 0), n.args[1], how.flags, how.mode, how.resolve, timer, true);
 }
 
 // ---- under a descriptor budget: the objects the core makes ----
@@ -376,13 +385,18 @@ Reply serve_call(Call& call) {
     call.counters.denied.fetch_add(1, std::memory_order_relaxed);
     return Reply::fail(policy->error);
   }
+  const auto open = [&](int dirfd, std::uint64_t path, std::uint64_t flags, std::uint64_t mode) {
+    Caller caller;
+    if (int error = find_thread(call, caller); error != 0) return Reply::fail(error);
+    return serve_open(call, caller, dirfd, path, flags, mode, 0, timer);
+  };
   switch (n.nr) {
     case SYS_open:
-      return serve_open(call, AT_FDCWD, n.args[0], n.args[1], n.args[2], 0, timer);
+      return open(AT_FDCWD, n.args[0], n.args[1], n.args[2]);
     case SYS_creat:
-      return serve_open(call, AT_FDCWD, n.args[0], O_CREAT | O_WRONLY | O_TRUNC, n.args[1], 0, timer);
+      return open(AT_FDCWD, n.args[0], O_CREAT | O_WRONLY | O_TRUNC, n.args[1]);
     case SYS_openat:
-      return serve_open(call, arg_int(n, 0), n.args[1], n.args[2], n.args[3], 0, timer);
+      return open(arg_int(n, 0), n.args[1], n.args[2], n.args[3]);
     case SYS_openat2:
       return serve_openat2(call, timer);
     case SYS_pipe:

@@ -178,11 +178,6 @@ bool open_might_block(const OpenRequest& r) noexcept {
   return !plain;
 }
 
-int open_guest_root(pid_t tid) noexcept {
-  const int root = open_proc_entry(tid, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  return root < 0 ? -errno : root;
-}
-
 int open_for_guest(const OpenRequest& r) noexcept { return open_as(r, r.flags, /*as_guest=*/true); }
 
 namespace {
@@ -245,8 +240,8 @@ int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexc
     }
   }
 
-  const int root = r.root.valid() ? r.root.get() : open_guest_root(r.tid);
-  if (root < 0) return root;
+  if (!r.root.valid()) return -EBADF;
+  const int root = r.root.get();
   open_how how{};
   // open and openat ignore flag bits they do not know; openat2 refuses them.
   constexpr unsigned kKnownFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
@@ -264,22 +259,15 @@ int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexc
     how.resolve |= RESOLVE_IN_ROOT;
     result = open_acting_as(creds, as_guest, [&] { return openat2_call(root, path, how); });
   } else {
-    const int base = r.dir.valid() ? r.dir.get() : open_proc_entry(r.tid, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (base < 0) {
-      result = -errno;
-    } else {
-      // chroot needs CAP_SYS_CHROOT, in and out: our own credentials around the guest's open.
-      (void)act_as_self();
-      {
-        WorkerRoot in_root(root);
-        result = in_root.error() != 0 ? -in_root.error()
-                                      : open_acting_as(creds, as_guest, [&] { return openat2_call(base, path, how); });
-        (void)act_as_self();
-      }
-      if (!r.dir.valid()) ::close(base);
-    }
+    if (!r.dir.valid()) return -EBADF;
+    // chroot needs CAP_SYS_CHROOT, in and out: our own credentials around the guest's open.
+    (void)act_as_self();
+    WorkerRoot in_root(root);
+    result = in_root.error() != 0
+                 ? -in_root.error()
+                 : open_acting_as(creds, as_guest, [&] { return openat2_call(r.dir.get(), path, how); });
+    (void)act_as_self();
   }
-  if (!r.root.valid()) ::close(root);
   return result;
 }
 }  // namespace

@@ -19,19 +19,15 @@ namespace litebox::linux_host::core::detail {
 struct OpenRequest {
   pid_t tid = 0;            // the calling thread (shim's pid namespace)
   GuestCredentials creds;   // the caller's, read for this call
-  OwnedFd dir;              // our copy of the guest's dirfd; invalid: the guest's cwd
+  OwnedFd dir;              // relative paths: our copy of the guest's dirfd, or its cwd
   OwnedFd alias;            // our copy of the descriptor an own magic link names (/proc/self/fd/N, /dev/stdin)
-  OwnedFd root;             // the caller's root (open_guest_root)
+  OwnedFd root;             // the caller's root (required)
   std::string path;
   std::uint64_t flags = 0;  // open(2) flags as the guest passed them
   std::uint64_t mode = 0;
   std::uint64_t resolve = 0;  // openat2's RESOLVE_* from the guest
   bool strict = false;        // openat2: the mode and flags are checked as given
 };
-
-// Our O_PATH descriptor for thread `tid`'s root directory (/proc/<tid>/root), or -errno: one per guest call,
-// shared by open_might_block and open_for_guest.
-int open_guest_root(pid_t tid) noexcept;
 
 // Once per worker thread (after prepare_worker_thread): the descriptors the worker returns to after a chroot.
 int prepare_path_worker() noexcept;
