@@ -156,7 +156,7 @@ Reply serve_open(Call& call, Caller& caller, int dirfd, std::uint64_t path_addr,
   if (request->path.empty()) return Reply::fail(ENOENT);
   timer.mark(CorePhase::guest_memory);
   if (int error = identify_found(call, caller, timer); error != 0) return Reply::fail(error);
-  if (over_budget(call.container, call.counters, 1)) return Reply::fail(EMFILE);
+  if (over_budget(call.container, 1)) return Reply::fail(EMFILE);
   request->creds = std::move(caller.creds);
   const GuestCredentials& creds = request->creds;
   if ((flags & O_PATH) != 0) {
@@ -254,7 +254,7 @@ Reply serve_pipe(Call& call, std::uint64_t address, int flags, PhaseTimer& timer
     }
   }
   if (static_cast<std::uint64_t>(second) >= guest_nofile(n.pid)) return Reply::fail(EMFILE);
-  if (over_budget(call.container, call.counters, 2)) return Reply::fail(EMFILE);
+  if (over_budget(call.container, 2)) return Reply::fail(EMFILE);
   int ends[2];
   if (::pipe2(ends, (flags & ~O_CLOEXEC) | O_CLOEXEC) != 0) return Reply::fail(errno);
   const OwnedFd read_end(ends[0]);
@@ -289,7 +289,7 @@ Reply serve_socket(Call& call, PhaseTimer& timer) {
   Caller caller;
   (void)act_as_self();  // setns needs CAP_SYS_ADMIN
   if (int error = identify(call, caller, timer); error != 0) return Reply::fail(error);
-  if (over_budget(call.container, call.counters, 1)) return Reply::fail(EMFILE);
+  if (over_budget(call.container, 1)) return Reply::fail(EMFILE);
   // The socket belongs to the guest's network namespace: the serving thread enters it for the call.
   const OwnedFd guest_net(::openat(caller.thread->dir.get(), "ns/net", O_RDONLY | O_CLOEXEC));
   if (!guest_net.valid()) return Reply::fail(ESRCH);
@@ -323,7 +323,7 @@ Reply serve_made(Call& call, DescriptorKind kind, std::uint32_t open_flags, bool
                  PhaseTimer& timer, Make make) {
   Caller caller;
   if (int error = identify(call, caller, timer); error != 0) return Reply::fail(error);
-  if (over_budget(call.container, call.counters, 1)) return Reply::fail(EMFILE);
+  if (over_budget(call.container, 1)) return Reply::fail(EMFILE);
   int raw = -1;
   {
     ActingAs as(caller.creds);

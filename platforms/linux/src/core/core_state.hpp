@@ -152,13 +152,13 @@ void record_install(Call& call, GuestProcess& process, int fd, int raw, fdcore::
 // Makes `process`'s mirror equal its kernel table (see the file comment). The container's mutex is held.
 void reconcile(Container& c, Counters& counters, GuestProcess& process);
 
-// The container's open file descriptions as its processes' kernel tables hold them (mirrors reconciled
-// first): for the descriptor budget. The mutex is held.
-std::size_t count_descriptions(Container& c, Counters& counters);
+// The container's open file descriptions as its processes' kernel tables hold them (read from the kernel, not
+// the mirrors): for the descriptor budget. The mutex is held.
+std::size_t count_descriptions(const Container& c);
 
-// Whether `adding` more descriptions would take the container past its descriptor budget (reconciling first
-// when the mirrors' count says so). The mutex is held.
-bool over_budget(Container& c, Counters& counters, std::size_t adding);
+// Whether `adding` more descriptions would take the container past its descriptor budget (counting them
+// exactly only when its descriptors alone could be too many). The mutex is held.
+bool over_budget(const Container& c, std::size_t adding);
 
 // Runs `step` (0 / a value, or -errno); when the thread acts as a guest (act_as) and the step was refused
 // (-EACCES, -EPERM: a ptrace-mode check on /proc or pidfd_getfd that the guest's identity does not pass, a

@@ -220,8 +220,7 @@ void reconcile(Container& c, Counters& counters, GuestProcess& process) {
   }
 }
 
-std::size_t count_descriptions(Container& c, Counters& counters) {
-  for (auto& [tgid, process] : c.processes) reconcile(c, counters, *process);
+std::size_t count_descriptions(const Container& c) {
   // Every descriptor of every process of the container, grouped by object: descriptions of one object are
   // told apart with kcmp (dup'd numbers and fork's copies share one; two opens of a file are two).
   struct Holder {
@@ -254,7 +253,7 @@ std::size_t count_descriptions(Container& c, Counters& counters) {
   return descriptions;
 }
 
-bool over_budget(Container& c, Counters& counters, std::size_t adding) {
+bool over_budget(const Container& c, std::size_t adding) {
   const std::size_t budget = c.policy.descriptor_budget;
   if (budget == 0) return false;
   (void)act_as_self();  // every process's /proc/<pid>/fd and kcmp need our privileges
@@ -262,7 +261,7 @@ bool over_budget(Container& c, Counters& counters, std::size_t adding) {
   std::size_t descriptors = 0;
   for (pid_t pid : container_pids(c)) descriptors += guest_fd_numbers(pid).size();
   if (descriptors + adding <= budget) return false;
-  if (count_descriptions(c, counters) + adding <= budget) return false;
+  if (count_descriptions(c) + adding <= budget) return false;
   spdlog::warn("core {}: the container is at its descriptor budget ({}): EMFILE", c.id, budget);
   return true;
 }
