@@ -7,10 +7,10 @@
 // can fail with a result Linux would not give. What the core installs it records at once, at the number the
 // kernel chose (ADDFD picks the lowest free number in the guest's own table, so the core never gives out a
 // number that is taken). Whenever the core acts on a number (a dirfd, a /proc/self/fd/N) it takes the object
-// from the guest's kernel table that moment (pidfd_getfd), never from the mirror; whenever it shows or counts
-// the table (litebox-ctl, the budget) it first reconciles it with the kernel: numbers the kernel closed are
-// dropped, numbers that hold another object now (st_dev, st_ino) or that the core never saw are adopted, and
-// flags are read back from fdinfo.
+// from the guest's kernel table that moment (pidfd_getfd), never from the mirror; whenever it shows the table
+// (litebox-ctl) it first reconciles it with the kernel: numbers the kernel closed are dropped, numbers that hold
+// another object now (st_dev, st_ino) or that the core never saw are adopted, and flags are read back from
+// fdinfo. The descriptor budget counts from the kernel tables themselves.
 #pragma once
 
 #include <sys/types.h>
