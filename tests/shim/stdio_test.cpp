@@ -421,6 +421,10 @@ TEST(ProcessIo, ProcessClosingItsStdinEndsTheCopyWithoutSigpipe) {
   const auto in_path = make_fifo(dir, "stdin");
   auto io = open_io({.stdin_path = in_path, .stdout_path = "", .stderr_path = ""});
   ASSERT_TRUE(io);
+  // The client's end is open before the process starts: the process may close its stdin, and the shim's copy
+  // stop and close the FIFO, before a client opening later would find a reader.
+  const int w = ::open(in_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(w, 0) << std::strerror(errno);
   const pid_t pid = spawn_sh(io->process_stdio(), "exec 0<&-; sleep 1");
   io->attach(-1);
   // The client keeps writing; once the shim's copy finds no reader it stops and closes the FIFO, so the
@@ -431,8 +435,6 @@ TEST(ProcessIo, ProcessClosingItsStdinEndsTheCopyWithoutSigpipe) {
     ::sigemptyset(&pipe);
     ::sigaddset(&pipe, SIGPIPE);
     ::pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
-    const int w = ::open(in_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    ASSERT_GE(w, 0);
     const std::string chunk(4096, 'i');
     const auto until = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < until) {
