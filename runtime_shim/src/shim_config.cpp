@@ -56,14 +56,11 @@ linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json) {
   return config;
 }
 
-linux_host::Expected<ShimConfig> config_from_start_input(std::string_view stdin_bytes) {
-  if (stdin_bytes.empty()) return ShimConfig{};
-  litebox::wire::Any any;
-  if (!any.ParseFromArray(stdin_bytes.data(), static_cast<int>(stdin_bytes.size())) ||
-      any.type_url().find("runtimeoptions") == std::string::npos) {
-    // Another runtime's options (containerd.runc.v1.Options from a shared config) or BootstrapParams.
-    return ShimConfig{};
-  }
+namespace {
+
+// A runtimeoptions.v1.Options Any: the config it names (or holds); any other Any is another runtime's.
+linux_host::Expected<ShimConfig> config_from_options_any(const litebox::wire::Any& any) {
+  if (any.type_url().find("runtimeoptions") == std::string::npos) return ShimConfig{};
   litebox::shim::options::RuntimeOptions options;
   if (!options.ParseFromString(any.value())) {
     return linux_host::Error{EINVAL, "runtime options: malformed runtimeoptions.v1.Options"};
@@ -75,6 +72,46 @@ linux_host::Expected<ShimConfig> config_from_start_input(std::string_view stdin_
   auto config = parse_shim_config(text.value());
   if (!config) return linux_host::Error{EINVAL, config.error().message + " (in " + options.config_path() + ")"};
   return config;
+}
+
+bool is_bootstrap_params(const litebox::shim::options::BootstrapParams& params) {
+  return params.log_level() != 0 || !params.containerd_version().empty() ||
+         !params.containerd_ttrpc_address().empty() || !params.containerd_grpc_address().empty() ||
+         !params.containerd_binary().empty() || params.extensions_size() > 0 || params.has_socket_dir();
+}
+
+}  // namespace
+
+linux_host::Expected<StartInput> parse_start_input(std::string_view stdin_bytes) {
+  StartInput input;
+  if (stdin_bytes.empty()) return input;
+  const int size = static_cast<int>(stdin_bytes.size());
+  litebox::shim::options::BootstrapParams params;
+  if (params.ParseFromArray(stdin_bytes.data(), size) && is_bootstrap_params(params)) {
+    input.bootstrap_params = true;
+    if (params.has_socket_dir()) {
+      if (params.socket_dir().empty() || params.socket_dir().front() != '/') {
+        return linux_host::Error{EINVAL, "bootstrap: socket_dir must be an absolute path"};
+      }
+      input.socket_dir = params.socket_dir();
+    }
+    for (const auto& extension : params.extensions()) {
+      if (extension.value().type_url().find("runtimeoptions") == std::string::npos) continue;
+      auto config = config_from_options_any(extension.value());
+      if (!config) return config.error();
+      input.config = std::move(config.value());
+    }
+    // containerd's own level, unless the options name one (containerd also passes -debug).
+    if (input.config.log_level.empty() && params.log_level() <= -8) input.config.log_level = "trace";
+    return input;
+  }
+  litebox::wire::Any any;
+  // Not an Any either (or another runtime's options): nothing of ours.
+  if (!any.ParseFromArray(stdin_bytes.data(), size)) return input;
+  auto config = config_from_options_any(any);
+  if (!config) return config.error();
+  input.config = std::move(config.value());
+  return input;
 }
 
 }  // namespace litebox::shim

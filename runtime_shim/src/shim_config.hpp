@@ -25,10 +25,20 @@ struct ShimConfig {
   std::size_t core_descriptor_budget = 0;
 };
 
-// From the bytes containerd wrote to `start`'s stdin: empty, a google.protobuf.Any holding
-// runtimeoptions.v1.Options (or another runtime's options, which are ignored), or containerd 2.3's
-// BootstrapParams (nothing of ours in it).
-linux_host::Expected<ShimConfig> config_from_start_input(std::string_view stdin_bytes);
+// What `start` learns from its stdin.
+struct StartInput {
+  ShimConfig config;
+  // containerd 2.3+ wrote a BootstrapParams: it decodes `start`'s output as a protobuf BootstrapResult first
+  // (a plain address can decode as an empty one), so the answer must be one.
+  bool bootstrap_params = false;
+  std::string socket_dir;  // BootstrapParams.socket_dir; empty: /run/containerd/s
+};
+
+// From the bytes containerd wrote to `start`'s stdin: empty; a google.protobuf.Any holding
+// runtimeoptions.v1.Options (1.6-2.2; another runtime's options are ignored); or containerd 2.3+'s
+// BootstrapParams, whose extensions carry that Any. The two are told apart by BootstrapParams' fields 3-9,
+// which containerd always sets (version, binary) and an Any (fields 1-2) never has.
+linux_host::Expected<StartInput> parse_start_input(std::string_view stdin_bytes);
 // The JSON document itself; unknown members are errors (a typo should not silently change nothing).
 linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json);
 

@@ -36,7 +36,8 @@ bool make_sockaddr(const std::string& path, sockaddr_un& addr) {
 
 }  // namespace
 
-std::string shim_socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group) {
+std::string shim_socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group,
+                             std::string_view directory) {
   std::string key(containerd_address);
   key += '/';
   key += ns;
@@ -45,7 +46,7 @@ std::string shim_socket_path(std::string_view containerd_address, std::string_vi
   char hex[33];
   std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(fnv1a(key, 0xcbf29ce484222325ULL)),
                 static_cast<unsigned long long>(fnv1a(key, 0x84222325cbf29ce4ULL)));
-  return std::string(kSocketDirectory) + "/" + hex;
+  return std::string(directory) + "/" + hex;
 }
 
 std::string socket_address(const std::string& path) { return "unix://" + path; }

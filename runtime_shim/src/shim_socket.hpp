@@ -14,8 +14,9 @@ namespace litebox::shim {
 inline constexpr const char* kSocketDirectory = "/run/containerd/s";
 
 // The socket path for one shim: the same inputs give the same path, so the containers of one group (a pod)
-// find the shim already serving it.
-std::string shim_socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group);
+// find the shim already serving it. `directory`: where containerd asks for it (BootstrapParams.socket_dir).
+std::string shim_socket_path(std::string_view containerd_address, std::string_view ns, std::string_view group,
+                             std::string_view directory = kSocketDirectory);
 
 // "unix:///run/containerd/s/..."
 std::string socket_address(const std::string& path);

@@ -60,8 +60,60 @@ std::string runtime_options_any(const std::string& path, const std::string& body
   return bytes;
 }
 
+linux_host::Expected<ShimConfig> start_config(std::string_view bytes) {
+  auto input = parse_start_input(bytes);
+  if (!input) return input.error();
+  EXPECT_FALSE(input.value().bootstrap_params);
+  return input.value().config;
+}
+
+// containerd 2.3+'s stdin: BootstrapParams with the runtime options' Any as an extension.
+std::string bootstrap_params(const std::string& options_any, int log_level, const char* socket_dir) {
+  litebox::shim::options::BootstrapParams params;
+  params.set_instance_id("c1");
+  params.set_namespace_("default");
+  params.set_log_level(log_level);
+  params.set_containerd_version("v2.4.2");
+  params.set_containerd_ttrpc_address("/run/containerd/containerd.sock.ttrpc");
+  params.set_containerd_grpc_address("/run/containerd/containerd.sock");
+  params.set_containerd_binary("/usr/bin/containerd");
+  if (!options_any.empty()) {
+    litebox::wire::Any any;
+    EXPECT_TRUE(any.ParseFromString(options_any));
+    *params.add_extensions()->mutable_value() = any;
+  }
+  if (socket_dir != nullptr) params.set_socket_dir(socket_dir);
+  return params.SerializeAsString();
+}
+
+TEST(ShimConfig, BootstrapParamsCarryTheOptionsAndAskForABootstrapResult) {
+  const auto path = std::filesystem::temp_directory_path() / ("shim-bootstrap-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(path) << R"({"transport": "grpc", "runtime_root": "/run/y"})";
+  auto input = parse_start_input(bootstrap_params(runtime_options_any(path, ""), -8, "/run/sockets"));
+  std::filesystem::remove(path);
+  ASSERT_TRUE(input) << input.error().message;
+  EXPECT_TRUE(input.value().bootstrap_params);
+  EXPECT_EQ(input.value().config.transport, "grpc");
+  EXPECT_EQ(input.value().config.runtime_root, "/run/y");
+  EXPECT_EQ(input.value().config.log_level, "trace");
+  EXPECT_EQ(input.value().socket_dir, "/run/sockets");
+
+  auto bare = parse_start_input(bootstrap_params("", 0, nullptr));  // no options at all: the defaults
+  ASSERT_TRUE(bare);
+  EXPECT_TRUE(bare.value().bootstrap_params);
+  EXPECT_EQ(bare.value().config.transport, "ttrpc");
+  EXPECT_TRUE(bare.value().socket_dir.empty());
+
+  auto relative = parse_start_input(bootstrap_params("", 0, "run/s"));
+  ASSERT_FALSE(relative);
+  EXPECT_NE(relative.error().message.find("socket_dir"), std::string::npos);
+  auto broken = parse_start_input(bootstrap_params(runtime_options_any("/nonexistent/l.json", ""), 0, nullptr));
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find("/nonexistent/l.json"), std::string::npos);
+}
+
 TEST(ShimConfig, EmptyInputMeansDefaults) {
-  auto config = config_from_start_input("");
+  auto config = start_config("");
   ASSERT_TRUE(config);
   EXPECT_EQ(config.value().transport, "ttrpc");
   EXPECT_EQ(config.value().runtime_root, kDefaultRuntimeRoot);
@@ -70,7 +122,7 @@ TEST(ShimConfig, EmptyInputMeansDefaults) {
 TEST(ShimConfig, ReadsTheFileNamedByRuntimeOptions) {
   const auto path = std::filesystem::temp_directory_path() / ("shim-config-" + std::to_string(::getpid()) + ".json");
   std::ofstream(path) << R"({"transport": "grpc", "log_level": "debug", "runtime_root": "/run/x"})";
-  auto config = config_from_start_input(runtime_options_any(path, ""));
+  auto config = start_config(runtime_options_any(path, ""));
   std::filesystem::remove(path);
   ASSERT_TRUE(config) << config.error().message;
   EXPECT_EQ(config.value().transport, "grpc");
@@ -79,9 +131,9 @@ TEST(ShimConfig, ReadsTheFileNamedByRuntimeOptions) {
 }
 
 TEST(ShimConfig, ConfigBodyWinsAndErrorsAreClear) {
-  auto config = config_from_start_input(runtime_options_any("/nonexistent", R"({"transport": "ttrpc"})"));
+  auto config = start_config(runtime_options_any("/nonexistent", R"({"transport": "ttrpc"})"));
   ASSERT_TRUE(config) << config.error().message;
-  auto missing = config_from_start_input(runtime_options_any("/nonexistent/litebox.json", ""));
+  auto missing = start_config(runtime_options_any("/nonexistent/litebox.json", ""));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("/nonexistent/litebox.json"), std::string::npos);
   auto typo = parse_shim_config(R"({"transprot": "grpc"})");
@@ -98,8 +150,8 @@ TEST(ShimConfig, OtherRuntimesOptionsAndGarbageAreIgnoredNotFatal) {
   any.set_value("\x0a\x03" "abc");
   std::string bytes;
   any.SerializeToString(&bytes);
-  EXPECT_TRUE(config_from_start_input(bytes));
-  EXPECT_TRUE(config_from_start_input(std::string("\xff\xff\xff\xff", 4)));
+  EXPECT_TRUE(start_config(bytes));
+  EXPECT_TRUE(start_config(std::string("\xff\xff\xff\xff", 4)));
 }
 
 TEST(ShimSocket, StableShortDistinctPaths) {

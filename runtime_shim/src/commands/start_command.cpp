@@ -15,6 +15,7 @@
 #include "commands/commands.hpp"
 #include "commands/shim_log.hpp"
 #include "oci/bundle.hpp"
+#include "options.pb.h"
 #include "shim_config.hpp"
 #include "shim_socket.hpp"
 
@@ -99,28 +100,42 @@ int start_command(const ShimArgs& args) {
   const std::string input = read_stdin();
   if (args.id.empty()) return fail("-id is required");
   if (args.namespace_name.empty()) return fail("-namespace is required");
-  auto config = config_from_start_input(input);
-  if (!config) return fail(config.error().message);
+  auto start_input = parse_start_input(input);
+  if (!start_input) return fail(start_input.error().message);
+  const ShimConfig& config = start_input.value().config;
 
   char cwd[PATH_MAX];
   if (::getcwd(cwd, sizeof cwd) == nullptr) return fail("getcwd: " + std::string(std::strerror(errno)));
   const std::filesystem::path bundle = cwd;
 
-  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(bundle, args.id));
+  const std::string& socket_dir = start_input.value().socket_dir;
+  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(bundle, args.id),
+                                            socket_dir.empty() ? kSocketDirectory : socket_dir);
   const std::string address = socket_address(path);
-  const bool grpc = config.value().transport == "grpc";
+  const bool grpc = config.transport == "grpc";
+  // ttrpc: "unix:///path" (without the scheme containerd would dial an abstract socket). gRPC: the bare path,
+  // which containerd dials as is and then prefixes with unix:// itself; task v3, which 2.x requires for gRPC.
+  const std::string printed_address = grpc ? path : address;
   auto print_address = [&] {
-    if (grpc) {
-      std::printf("{\"version\":3,\"address\":\"%s\",\"protocol\":\"grpc\"}", address.c_str());
+    std::string out;
+    if (start_input.value().bootstrap_params) {
+      options::BootstrapResult result;
+      result.set_version(grpc ? 3 : 2);
+      result.set_address(printed_address);
+      result.set_protocol(grpc ? "grpc" : "ttrpc");
+      out = result.SerializeAsString();
+    } else if (grpc) {
+      out = "{\"version\":3,\"address\":\"" + printed_address + "\",\"protocol\":\"grpc\"}";
     } else {
-      std::printf("%s", address.c_str());
+      out = printed_address;
     }
+    std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
   };
   // The runtime root the server uses, for `delete` (which gets no options) to find the container.
   {
     std::ofstream root_file(bundle / "litebox-runtime-root", std::ios::trunc);
-    root_file << config.value().runtime_root;
+    root_file << config.runtime_root;
   }
 
   if (std::filesystem::exists(path)) {
@@ -137,7 +152,7 @@ int start_command(const ShimArgs& args) {
   // as the address is printed.
   auto bound = listen_on(path);
   if (!bound) return fail(bound.error().message);
-  const pid_t server = spawn_server(args, config.value(), path, bound.value());
+  const pid_t server = spawn_server(args, config, path, bound.value());
   ::close(bound.value());
   if (server < 0) {
     ::unlink(path.c_str());
