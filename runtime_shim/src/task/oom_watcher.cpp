@@ -50,7 +50,16 @@ void OomWatcher::watch(const std::string& container_id, linux_host::OomNotifier 
   notifiers_[container_id] = std::move(owned);
 }
 
+void OomWatcher::collect(const std::string& container_id) {
+  std::lock_guard lock(mutex_);
+  auto it = notifiers_.find(container_id);
+  if (it == notifiers_.end()) return;
+  auto fired = it->second->consume();
+  if (fired.ok() && fired.value()) on_oom_(container_id);
+}
+
 void OomWatcher::forget(const std::string& container_id) {
+  collect(container_id);
   std::lock_guard lock(mutex_);
   auto it = notifiers_.find(container_id);
   if (it == notifiers_.end()) return;
@@ -66,20 +75,18 @@ void OomWatcher::run() {
       if (errno == EINTR) continue;
       return;
     }
-    std::vector<std::string> oom_killed;
-    {
-      std::lock_guard lock(mutex_);
-      for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == stop_fd_) return;
-        for (auto& [id, notifier] : notifiers_) {
-          if (notifier->fd() != events[i].data.fd) continue;
-          auto fired = notifier->consume();
-          if (fired.ok() && fired.value()) oom_killed.push_back(id);
-          break;
-        }
+    // Reported under the lock (the callback only queues the event): a collect() for the init's exit then
+    // either finds this kill reported already or reports it itself, so /tasks/oom precedes /tasks/exit.
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == stop_fd_) return;
+      for (auto& [id, notifier] : notifiers_) {
+        if (notifier->fd() != events[i].data.fd) continue;
+        auto fired = notifier->consume();
+        if (fired.ok() && fired.value()) on_oom_(id);
+        break;
       }
     }
-    for (const auto& id : oom_killed) on_oom_(id);
   }
 }
 

@@ -15,6 +15,7 @@ namespace litebox::shim {
 
 class OomWatcher {
  public:
+  // Called with the watcher's lock held: it must only queue the event, never call back into the watcher.
   using Callback = std::function<void(const std::string& container_id)>;
 
   explicit OomWatcher(Callback on_oom);
@@ -23,6 +24,9 @@ class OomWatcher {
   ~OomWatcher();
 
   void watch(const std::string& container_id, linux_host::OomNotifier notifier);
+  // Reports an OOM kill of the container now if one happened that the watcher's thread has not reported yet:
+  // the kill and the init's exit race, and the exit (then Delete, which forgets) can win.
+  void collect(const std::string& container_id);
   void forget(const std::string& container_id);
 
  private:

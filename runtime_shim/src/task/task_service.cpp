@@ -483,6 +483,7 @@ void TaskService::finish_exit(std::shared_ptr<TaskProcess> process) {
     });
   }
   if (process->io) process->io->finish(config_.io_drain_limit);
+  if (process->is_init()) oom_->collect(process->container_id);  // its /tasks/oom before its /tasks/exit
   std::lock_guard lock(mutex_);
   process->status = types::STOPPED;
   events::TaskExit event;
