@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <boost/json.hpp>
+
 #include "litebox/linux/unix_socket.hpp"
 
 namespace litebox::shim {
@@ -52,6 +54,15 @@ std::string shim_socket_path(std::string_view containerd_address, std::string_vi
 std::string socket_address(const std::string& path) { return "unix://" + path; }
 
 std::string socket_path_of(std::string_view address) {
+  if (!address.empty() && address.front() == '{') {
+    // The JSON answer of a gRPC shim: its "address" member (a bare path).
+    boost::system::error_code ec;
+    const boost::json::value doc = boost::json::parse(address, ec);
+    const auto* object = ec ? nullptr : doc.if_object();
+    const auto* member = object != nullptr ? object->if_contains("address") : nullptr;
+    if (member == nullptr || !member->is_string()) return {};
+    return socket_path_of(std::string_view(member->as_string()));
+  }
   constexpr std::string_view prefix = "unix://";
   if (address.substr(0, prefix.size()) == prefix) address.remove_prefix(prefix.size());
   return std::string(address);

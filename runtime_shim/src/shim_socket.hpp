@@ -20,7 +20,7 @@ std::string shim_socket_path(std::string_view containerd_address, std::string_vi
 
 // "unix:///run/containerd/s/..."
 std::string socket_address(const std::string& path);
-// The path in "unix:///path" (or a bare path).
+// The path in "unix:///path", a bare path, or a gRPC shim's JSON answer (its "address").
 std::string socket_path_of(std::string_view address);
 
 // Binds and listens on `path` (mode 0600; the directory is made 0711). The descriptor is close-on-exec.

@@ -162,6 +162,10 @@ TEST(ShimSocket, StableShortDistinctPaths) {
   EXPECT_EQ(a.rfind("/run/containerd/s/", 0), 0u);
   EXPECT_LT(a.size(), 108u);
   EXPECT_EQ(socket_path_of(socket_address(a)), a);
+  EXPECT_EQ(socket_path_of(a), a);
+  EXPECT_EQ(socket_path_of(R"({"version":2,"address":")" + a + R"(","protocol":"grpc"})"), a);
+  EXPECT_EQ(socket_path_of(R"({"version":2,"address":7})"), "");
+  EXPECT_EQ(socket_path_of("{not json"), "");
 }
 
 TEST(ShimSocket, ListensWithMode0600AndWritesTheAddressFile) {

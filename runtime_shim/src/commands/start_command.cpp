@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands/commands.hpp"
+#include "commands/containerd_version.hpp"
 #include "commands/shim_log.hpp"
 #include "oci/bundle.hpp"
 #include "options.pb.h"
@@ -114,20 +115,25 @@ int start_command(const ShimArgs& args) {
   const std::string address = socket_address(path);
   const bool grpc = config.transport == "grpc";
   // ttrpc: "unix:///path" (without the scheme containerd would dial an abstract socket). gRPC: the bare path,
-  // which containerd dials as is and then prefixes with unix:// itself; task v3, which 2.x requires for gRPC.
+  // which containerd (1.7 and 2.x) dials as is and then prefixes with unix:// itself.
   const std::string printed_address = grpc ? path : address;
+  // The JSON form's version for gRPC: 2 for containerd 1.7 (which refuses 3), 3 for 2.x (which requires it).
+  const int grpc_json_version =
+      grpc && !start_input.value().bootstrap_params && containerd_major_version(args.publish_binary) == 1 ? 2 : 3;
+  // What `start` answers and the bundle's address file holds: containerd 1.7 re-reads the file after a restart
+  // as it read the answer (JSON for gRPC); 2.x keeps its own bootstrap.json.
+  const std::string answer =
+      grpc ? "{\"version\":" + std::to_string(grpc_json_version) + ",\"address\":\"" + printed_address +
+                 "\",\"protocol\":\"grpc\"}"
+           : address;
   auto print_address = [&] {
-    std::string out;
+    std::string out = answer;
     if (start_input.value().bootstrap_params) {
       options::BootstrapResult result;
       result.set_version(grpc ? 3 : 2);
       result.set_address(printed_address);
       result.set_protocol(grpc ? "grpc" : "ttrpc");
       out = result.SerializeAsString();
-    } else if (grpc) {
-      out = "{\"version\":3,\"address\":\"" + printed_address + "\",\"protocol\":\"grpc\"}";
-    } else {
-      out = printed_address;
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
@@ -141,7 +147,7 @@ int start_command(const ShimArgs& args) {
   if (std::filesystem::exists(path)) {
     if (socket_is_served(path)) {
       // Another container of the same group: its shim serves this one too.
-      if (auto written = write_address_file(bundle, address); !written) return fail(written.error().message);
+      if (auto written = write_address_file(bundle, answer); !written) return fail(written.error().message);
       print_address();
       return 0;
     }
@@ -158,7 +164,7 @@ int start_command(const ShimArgs& args) {
     ::unlink(path.c_str());
     return fail("fork: " + std::string(std::strerror(errno)));
   }
-  if (auto written = write_address_file(bundle, address); !written) {
+  if (auto written = write_address_file(bundle, answer); !written) {
     ::kill(server, SIGKILL);
     ::unlink(path.c_str());
     return fail(written.error().message);
