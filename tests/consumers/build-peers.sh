@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Go programs the consumer tests drive — containerd 2.x (containerd, ctr), nerdctl, cri-tools
+# Builds the Go programs the consumer tests drive — containerd 2.x (containerd, ctr, and its runc shim: Debian's
+# 1.6 runc shim cannot start under 2.3+, which writes BootstrapParams on its stdin), nerdctl, cri-tools
 # (crictl, critest) — at pinned versions, from the Go module proxy, into a cache under the build tree:
 #
 #   build/peers/<name>-<version>/bin/...     (LITEBOX_PEERS_DIR overrides build/peers)
@@ -10,16 +11,15 @@
 # exclude block) and nerdctl v2 (a replace to a test-only module in its repository, which we drop), and
 # critest is a test binary (`go test -c`).
 #
-# Usage: build-peers.sh [containerd|nerdctl|cri-tools]...   (none: all three)
+# Usage: build-peers.sh [containerd|containerd17|nerdctl|cri-tools]...   (none: all)
 # Prints, for each peer built or found, `NAME=DIR` on stdout (DIR holds bin/).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../scripts/go-env.sh
 source "$repo/tests/scripts/go-env.sh"
 
-CONTAINERD_VERSION=v2.4.2   # the newest 2.x the proxy serves (2026-12)
-NERDCTL_VERSION=v2.3.5      # the newest 2.x whose module the proxy serves
-CRI_TOOLS_VERSION=v1.37.0   # the newest cri-tools the proxy serves
+# shellcheck source=peers.env
+source "$repo/tests/consumers/peers.env"
 
 peers_dir=${LITEBOX_PEERS_DIR:-$repo/build/peers}
 mkdir -p "$peers_dir"
@@ -44,17 +44,30 @@ module_folder() {
 
 build_containerd() {
   local out=$peers_dir/containerd-$CONTAINERD_VERSION
-  if [ ! -x "$out/bin/containerd" ] || [ ! -x "$out/bin/ctr" ]; then
-    log "containerd $CONTAINERD_VERSION (containerd, ctr)"
+  if [ ! -x "$out/bin/containerd" ] || [ ! -x "$out/bin/ctr" ] || [ ! -x "$out/bin/containerd-shim-runc-v2" ]; then
+    log "containerd $CONTAINERD_VERSION (containerd, ctr, containerd-shim-runc-v2)"
     module_folder github.com/containerd/containerd/v2 "$CONTAINERD_VERSION" "$out/src"
     # CGO off: the btrfs snapshotter (cgo, libbtrfs) is left out, as `no_btrfs` would; overlayfs and native
     # remain, which is what the tests use.
     (cd "$out/src" && CGO_ENABLED=0 "$go_bin" build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
         -ldflags "-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
-        -o "$out/bin/" ./cmd/containerd ./cmd/ctr)
+        -o "$out/bin/" ./cmd/containerd ./cmd/ctr ./cmd/containerd-shim-runc-v2)
     rm -rf "$out/src"
   fi
   echo "containerd=$out"
+}
+
+build_containerd17() {
+  local out=$peers_dir/containerd-$CONTAINERD17_VERSION
+  if [ ! -x "$out/bin/containerd" ] || [ ! -x "$out/bin/ctr" ]; then
+    log "containerd $CONTAINERD17_VERSION (containerd, ctr)"
+    module_folder github.com/containerd/containerd "$CONTAINERD17_VERSION" "$out/src"
+    (cd "$out/src" && CGO_ENABLED=0 "$go_bin" build -trimpath -tags "no_btrfs no_devmapper no_zfs no_aufs" \
+        -ldflags "-X github.com/containerd/containerd/version.Version=$CONTAINERD17_VERSION" \
+        -o "$out/bin/" ./cmd/containerd ./cmd/ctr)
+    rm -rf "$out/src"
+  fi
+  echo "containerd17=$out"
 }
 
 build_nerdctl() {
@@ -91,12 +104,13 @@ build_cri_tools() {
   echo "cri-tools=$out"
 }
 
-(($#)) || set -- containerd nerdctl cri-tools
+(($#)) || set -- containerd containerd17 nerdctl cri-tools
 for peer in "$@"; do
   case $peer in
     containerd) build_containerd ;;
+    containerd17) build_containerd17 ;;
     nerdctl) build_nerdctl ;;
     cri-tools) build_cri_tools ;;
-    *) log "unknown peer $peer (containerd, nerdctl, cri-tools)"; exit 2 ;;
+    *) log "unknown peer $peer (containerd, containerd17, nerdctl, cri-tools)"; exit 2 ;;
   esac
 done

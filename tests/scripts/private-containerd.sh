@@ -19,6 +19,13 @@
 # sockets fit in sun_path), PCD_ADDRESS (gRPC socket; ttrpc is PCD_ADDRESS.ttrpc), PCD_PID, PCD_LOG.
 # Settings read by pcd_start: PCD_NAMESPACE (default litebox-PURPOSE-PID, which cleanup owns and empties),
 # PCD_RUN_DIR (default /run).
+# PCD_CONTAINERD_DIR: a directory holding the containerd and ctr to run (a containerd 2.x from
+# tests/consumers/build-peers.sh); default Debian's on PATH. Its major version picks the config's version (2 for
+# 1.x, 3 for 2.x). PCD_CRI=1 keeps the CRI plugin (served on PCD_ADDRESS, with its pause image named
+# PCD_SANDBOX_IMAGE, CNI from PCD_CNI_BIN_DIR / PCD_CNI_CONF_DIR, default under PCD_DIR) and what images need
+# (the overlayfs snapshotter, the differ); PCD_IMAGES=1 keeps only the latter. PCD_CONFIG_APPEND: TOML text
+# added at the end of the config, as a user adds a snippet to config.toml (its `version` line dropped).
+# Set by pcd_start: PCD_CONTAINERD, PCD_CTR (the binaries), PCD_CONTAINERD_MAJOR (1 or 2).
 # PCD_RUN_OPTS: options every `ctr run` here should get (ctr's --rootfs spec has no PATH variable, and runc
 # then cannot resolve a bare `sh`).
 # Needs root, Debian's containerd (containerd, ctr) and busybox-static.
@@ -32,6 +39,9 @@ PCD_SHIM_DIR=
 PCD_LINK_DIR=
 PCD_OWN_NS=
 PCD_NAMESPACE=${PCD_NAMESPACE:-}
+PCD_CONTAINERD=
+PCD_CTR=
+PCD_CONTAINERD_MAJOR=
 # shellcheck disable=SC2034 # used by the scripts that source this file
 PCD_RUN_OPTS=(--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 
@@ -42,7 +52,11 @@ pcd_require() {
   [ "$(id -u)" -eq 0 ] || { pcd_die "needs root (containers need namespaces, mounts and cgroups)"; return 1; }
   local tool
   for tool in containerd ctr; do
-    command -v "$tool" >/dev/null || { pcd_die "needs Debian's containerd ($tool not found; apt-get install containerd)"; return 1; }
+    if [ -n "${PCD_CONTAINERD_DIR:-}" ]; then
+      [ -x "$PCD_CONTAINERD_DIR/$tool" ] || { pcd_die "no $tool in PCD_CONTAINERD_DIR=$PCD_CONTAINERD_DIR"; return 1; }
+    else
+      command -v "$tool" >/dev/null || { pcd_die "needs Debian's containerd ($tool not found; apt-get install containerd)"; return 1; }
+    fi
   done
   [ -x /bin/busybox ] || { pcd_die "needs busybox-static (/bin/busybox; apt-get install busybox-static)"; return 1; }
 }
@@ -68,36 +82,21 @@ pcd_start() {
   if [ -e "$PCD_DIR" ]; then pcd_die "$PCD_DIR already exists (a leftover of pid $$?)"; return 1; fi
   mkdir -p "$PCD_DIR/root" "$PCD_DIR/state"
   chmod 0711 "$PCD_DIR"
-  # Only what `ctr run --rootfs` needs: no CRI, no image snapshotters or differ, no restart monitor, no /opt.
-  cat > "$PCD_DIR/config.toml" <<TOML
-version = 2
-root = "$PCD_DIR/root"
-state = "$PCD_DIR/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.internal.v1.opt",
-  "io.containerd.internal.v1.restart",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.snapshotter.v1.overlayfs",
-  "io.containerd.differ.v1.walking",
-  "io.containerd.service.v1.diff-service",
-  "io.containerd.grpc.v1.diff",
-]
-[grpc]
-  address = "$PCD_ADDRESS"
-[ttrpc]
-  address = "$PCD_ADDRESS.ttrpc"
-[debug]
-  level = "info"
-TOML
+  if [ -n "${PCD_CONTAINERD_DIR:-}" ]; then
+    PCD_CONTAINERD=$(cd "$PCD_CONTAINERD_DIR" && pwd)/containerd PCD_CTR=$(cd "$PCD_CONTAINERD_DIR" && pwd)/ctr
+  else
+    PCD_CONTAINERD=$(command -v containerd) PCD_CTR=$(command -v ctr)
+  fi
+  PCD_CONTAINERD_MAJOR=$(pcd_containerd_major "$PCD_CONTAINERD") || return 1
+  pcd_write_config > "$PCD_DIR/config.toml"
   local env_path=$PATH
-  [ -z "$path_dir" ] || env_path=$path_dir:$PATH
+  # A containerd 2.x of ours brings its own runc shim (Debian's 1.6 one cannot start under 2.3+): containerd
+  # looks on its PATH before its own folder, so that folder goes first.
+  [ -z "${PCD_CONTAINERD_DIR:-}" ] || env_path=$(dirname "$PCD_CONTAINERD"):$env_path
+  [ -z "$path_dir" ] || env_path=$path_dir:$env_path
   # Its own process group (set -m is off in scripts, so use setsid): a Ctrl-C of the script reaches
   # containerd only through our trap, which stops it in order.
-  PATH=$env_path setsid containerd --config "$PCD_DIR/config.toml" </dev/null >"$PCD_LOG" 2>&1 &
+  PATH=$env_path setsid "$PCD_CONTAINERD" --config "$PCD_DIR/config.toml" </dev/null >"$PCD_LOG" 2>&1 &
   PCD_PID=$!
   local _
   for _ in $(seq 1 200); do
@@ -110,10 +109,90 @@ TOML
   return 1
 }
 
+# The major version of a containerd binary: 1 (Debian's 1.6: "containerd github.com/containerd/containerd
+# 1.6.20~ds1 ...") or 2 ("containerd github.com/containerd/containerd/v2 v2.4.2").
+pcd_containerd_major() {
+  local words
+  words=$("$1" --version 2>/dev/null) || { pcd_die "$1 --version failed"; return 1; }
+  case $words in
+    *containerd/containerd/v2\ *) echo 2 ;;
+    *containerd/containerd\ 1.*) echo 1 ;;
+    *) pcd_die "unknown containerd version: $words"; return 1 ;;
+  esac
+}
+
+# The config: only what `ctr run --rootfs` needs (no CRI, no image snapshotters or differ, no restart monitor,
+# no /opt) unless PCD_CRI or PCD_IMAGES asks for more; version 2 for containerd 1.x, 3 for 2.x.
+pcd_write_config() {
+  local v=2 cri=${PCD_CRI:-0} images=${PCD_IMAGES:-0}
+  [ "$PCD_CONTAINERD_MAJOR" = 2 ] && v=3
+  [ "$cri" = 1 ] && images=1
+  echo "version = $v"
+  echo "root = \"$PCD_DIR/root\""
+  echo "state = \"$PCD_DIR/state\""
+  echo "disabled_plugins = ["
+  printf '  "%s",\n' io.containerd.internal.v1.opt io.containerd.internal.v1.restart io.containerd.snapshotter.v1.aufs \
+    io.containerd.snapshotter.v1.btrfs io.containerd.snapshotter.v1.devmapper io.containerd.snapshotter.v1.zfs \
+    io.containerd.snapshotter.v1.blockfile io.containerd.snapshotter.v1.erofs io.containerd.tracing.processor.v1.otlp \
+    io.containerd.internal.v1.tracing io.containerd.nri.v1.nri
+  if [ "$images" != 1 ]; then
+    printf '  "%s",\n' io.containerd.snapshotter.v1.overlayfs io.containerd.differ.v1.walking \
+      io.containerd.service.v1.diff-service io.containerd.grpc.v1.diff
+  fi
+  if [ "$cri" != 1 ]; then
+    printf '  "%s",\n' io.containerd.grpc.v1.cri io.containerd.cri.v1.images io.containerd.cri.v1.runtime \
+      io.containerd.podsandbox.controller.v1.podsandbox io.containerd.sandbox.controller.v1.shim
+  fi
+  echo "]"
+  cat <<TOML
+[grpc]
+  address = "$PCD_ADDRESS"
+[ttrpc]
+  address = "$PCD_ADDRESS.ttrpc"
+[debug]
+  level = "${PCD_LOG_LEVEL:-info}"
+TOML
+  if [ "$cri" = 1 ]; then
+    local sandbox=${PCD_SANDBOX_IMAGE:-registry.k8s.io/pause:3.10} cni_bin=${PCD_CNI_BIN_DIR:-$PCD_DIR/cni/bin}
+    local cni_conf=${PCD_CNI_CONF_DIR:-$PCD_DIR/cni/net.d}
+    mkdir -p "$PCD_DIR/cni/bin" "$PCD_DIR/cni/net.d"
+    if [ "$v" = 2 ]; then
+      cat <<TOML
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$sandbox"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  disable_apparmor = true
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "$cni_bin"
+  conf_dir = "$cni_conf"
+TOML
+    else
+      cat <<TOML
+[plugins."io.containerd.cri.v1.images".pinned_images]
+  sandbox = "$sandbox"
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_selinux = false
+  disable_apparmor = true
+[plugins."io.containerd.cri.v1.runtime".cni]
+  bin_dirs = ["$cni_bin"]
+  conf_dir = "$cni_conf"
+TOML
+    fi
+  fi
+  if [ -n "${PCD_CONFIG_APPEND:-}" ]; then
+    printf '%s\n' "$PCD_CONFIG_APPEND" | grep -v '^version *='
+  fi
+}
+
 pcd_ctr() {
   [ -n "$PCD_ADDRESS" ] || { pcd_die "pcd_ctr before pcd_start"; return 1; }
   # A hung shim must not hang the job: every ctr call has a deadline (PCD_CTR_TIMEOUT seconds, default 120).
-  timeout --foreground -k 5 "${PCD_CTR_TIMEOUT:-120}" ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" "$@"
+  CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1 timeout --foreground -k 5 "${PCD_CTR_TIMEOUT:-120}" "$PCD_CTR" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" "$@"
 }
 
 pcd_dump_log() {
@@ -234,14 +313,14 @@ pcd_cleanup() {
   trap - ERR
   if [ -n "$PCD_PID" ] && kill -0 "$PCD_PID" 2>/dev/null; then
     # Ask containerd first, so each shim tears its container down and runs its own `delete`.
-    for id in $(timeout 10 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task ls -q 2>/dev/null); do
-      timeout 10 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task kill -a -s KILL "$id" >/dev/null 2>&1 || true
+    for id in $(timeout 10 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task ls -q 2>/dev/null); do
+      timeout 10 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task kill -a -s KILL "$id" >/dev/null 2>&1 || true
     done
-    for id in $(timeout 10 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task ls -q 2>/dev/null); do
-      timeout 15 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task delete -f "$id" >/dev/null 2>&1 || true
+    for id in $(timeout 10 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task ls -q 2>/dev/null); do
+      timeout 15 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" task delete -f "$id" >/dev/null 2>&1 || true
     done
-    for id in $(timeout 10 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" container ls -q 2>/dev/null); do
-      timeout 10 ctr --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" container delete "$id" >/dev/null 2>&1 || true
+    for id in $(timeout 10 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" container ls -q 2>/dev/null); do
+      timeout 10 "${PCD_CTR:-ctr}" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" container delete "$id" >/dev/null 2>&1 || true
     done
     kill -TERM "$PCD_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$PCD_PID" 2>/dev/null || break; sleep 0.1; done

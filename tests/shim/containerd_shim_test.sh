@@ -4,7 +4,14 @@
 # binary on its PATH (containerd-shim-<name>-<version> for io.containerd.<name>.<version>), so the directory of
 # SHIM_BINARY goes first on it. Validated against containerd's own runc shim:
 #   containerd_shim_test.sh /usr/bin/containerd-shim-runc-v2 /tmp/scratch io.containerd.runc.v2
-# Usage: containerd_shim_test.sh SHIM_BINARY SCRATCH_DIR [RUNTIME]   (RUNTIME defaults to io.containerd.litebox.v1)
+# The same checks run under any containerd and shim transport:
+#   --containerd DIR   the containerd and ctr in DIR (a containerd 2.x from tests/consumers/build-peers.sh);
+#                      default Debian's (1.6) on PATH. Its major version picks the config's (2 or 3).
+#   --transport T      ttrpc (default) or grpc: the shim's runtime options (passed with ctr's
+#                      --runtime-config-path) ask for that transport; containerd 2.x records which one it
+#                      connected with in the bundle's bootstrap.json, and a check reads it.
+# Usage: containerd_shim_test.sh [--containerd DIR] [--transport T] SHIM_BINARY SCRATCH_DIR [RUNTIME]
+#        (RUNTIME defaults to io.containerd.litebox.v1)
 # Output: TAP-like `ok N - name` / `not ok N - name` (details on `#` lines) and a summary.
 # Exit: 0 all passed, 1 a check failed, 77 skipped (ctest SKIP_RETURN_CODE).
 # Environment: CONTAINERD_SHIM_TEST_ONLY=REGEX runs only the tests whose function name matches (e.g. 'tty|exec');
@@ -14,7 +21,19 @@
 # Every ctr call is limited to 30 s (timeout(1)), every wait for a state to 10 s.
 set -uo pipefail
 
-if [ $# -lt 2 ]; then echo "usage: $0 SHIM_BINARY SCRATCH_DIR [RUNTIME]" >&2; exit 2; fi
+usage() { echo "usage: $0 [--containerd DIR] [--transport ttrpc|grpc] SHIM_BINARY SCRATCH_DIR [RUNTIME]" >&2; exit 2; }
+containerd_dir=
+transport=ttrpc
+while [ $# -gt 0 ]; do
+  case $1 in
+    --containerd) [ $# -ge 2 ] || usage; containerd_dir=$2; shift 2 ;;
+    --transport) [ $# -ge 2 ] || usage; transport=$2; shift 2 ;;
+    --*) usage ;;
+    *) break ;;
+  esac
+done
+case $transport in ttrpc | grpc) ;; *) usage ;; esac
+if [ $# -lt 2 ]; then usage; fi
 shim=$1
 scratch=$2
 runtime=${3:-io.containerd.litebox.v1}
@@ -22,11 +41,29 @@ only=${CONTAINERD_SHIM_TEST_ONLY:-}
 budget=${CONTAINERD_SHIM_TEST_BUDGET:-210}
 budget_end=$((SECONDS + budget))
 
+# shellcheck source=../scripts/oci-image.sh
+. "$(dirname "$0")/../scripts/oci-image.sh"
+
 skip() { echo "1..0 # SKIP $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (containerd, namespaces, mounts and cgroups)"
-for tool in containerd ctr; do
-  command -v "$tool" >/dev/null || skip "needs Debian's containerd ($tool not found)"
-done
+if [ -n "$containerd_dir" ]; then
+  containerd_dir=$(cd "$containerd_dir" && pwd) || exit 2
+  containerd_bin=$containerd_dir/containerd ctr_bin=$containerd_dir/ctr
+  [ -x "$containerd_bin" ] && [ -x "$ctr_bin" ] || { echo "no containerd and ctr in $containerd_dir" >&2; exit 2; }
+else
+  for tool in containerd ctr; do
+    command -v "$tool" >/dev/null || skip "needs Debian's containerd ($tool not found)"
+  done
+  containerd_bin=$(command -v containerd) ctr_bin=$(command -v ctr)
+fi
+containerd_version=$("$containerd_bin" --version | awk '{print $3}')
+case $containerd_version in v2.* | 2.*) containerd_major=2 ;; *) containerd_major=1 ;; esac
+reloads_leaked_shims=1
+case $containerd_version in
+  1.[0-6].* | v1.[0-6].*)
+    reloads_leaked_shims=0
+    [ "$transport" = ttrpc ] || skip "containerd $containerd_version speaks only ttrpc to shims (gRPC needs 1.7+)" ;;
+esac
 for tool in timeout sha256sum find awk; do
   command -v "$tool" >/dev/null || skip "needs $tool"
 done
@@ -57,10 +94,11 @@ declare -A socket_of=()      # shim socket paths seen (from the bundles' address
 CT() {  # ctr against our containerd, at most 30 s (5 s once over the time budget); ctr forwards its stdin
   local t=${ctr_timeout:-30}
   [ "$SECONDS" -lt "$budget_end" ] || t=5
-  timeout -k 5 "$t" ctr --address "$sock" "$@"
+  timeout -k 5 "$t" "$ctr_bin" --address "$sock" "$@"
 }
 start_containerd() {
-  (cd "$work" && PATH="$shim_dir:$PATH" exec containerd --config "$work/config.toml") >>"$work/containerd.log" 2>&1 &
+  # A containerd 2.x of ours brings its own runc shim, which must come before Debian's on the PATH.
+  (cd "$work" && PATH="$shim_dir:${containerd_dir:+$containerd_dir:}$PATH" exec "$containerd_bin" --config "$work/config.toml") >>"$work/containerd.log" 2>&1 &
   containerd_pid=$!
   local i
   for i in $(seq 1 150); do
@@ -120,6 +158,8 @@ note_running() {  # remember the shim's socket of each container, from the addre
   local id a
   for id in "$@"; do
     a=$(cat "$bundles/$id/address" 2>/dev/null) || continue
+    # "unix:///path", or a gRPC shim's JSON answer {"version":N,"address":"/path","protocol":"grpc"}
+    [[ $a == '{'* ]] && a=$(sed -n 's/.*"address":"\([^"]*\)".*/\1/p' <<<"$a")
     a=${a#unix://}
     [ -n "$a" ] && socket_of[$id]=$a
   done
@@ -190,17 +230,30 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------- setup
+if [ "$containerd_major" = 1 ]; then
+  config_head='version = 2'
+  no_cri='[plugins."io.containerd.grpc.v1.cri"]
+  disable = true'
+else
+  config_head='version = 3'
+  no_cri='disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime",
+  "io.containerd.podsandbox.controller.v1.podsandbox", "io.containerd.sandbox.controller.v1.shim"]'
+fi
 cat >"$work/config.toml" <<TOML
-version = 2
+$config_head
 root = "$work/root"
 state = "$state"
+${no_cri%%\[plugins*}
 [grpc]
   address = "$sock"
 [ttrpc]
   address = "$sock.ttrpc"
-[plugins."io.containerd.grpc.v1.cri"]
-  disable = true
+$([ "$containerd_major" = 1 ] && echo "$no_cri")
 TOML
+printf '{"transport": "%s"}\n' "$transport" >"$work/shim-options.json"
+# containerd 2.x's ctr warns on every call that cgroup v1 is deprecated (this host mounts both); the warning
+# would land in the outputs the checks compare.
+export CONTAINERD_SUPPRESS_DEPRECATION_WARNINGS=1
 
 mkdir -p "$rootfs/bin" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/tmp" "$rootfs/data"
 cp /bin/busybox "$rootfs/bin/busybox"
@@ -216,11 +269,15 @@ stdin_sum=$(sum "$work/stdin.bin")
 sockets_before=$(ls -A "$shim_sockets" 2>/dev/null | sort)
 start_containerd || exit 1
 shim_name=${runtime%.*}; shim_name=containerd-shim-${shim_name##*.}-${runtime##*.}
-echo "# runtime $runtime: containerd runs $(PATH="$shim_dir:$PATH" command -v "$shim_name" || echo "$shim_name (not on PATH!)")"
-echo "# containerd $(containerd --version | awk '{print $3}') on $sock, state in $state"
+echo "# runtime $runtime: containerd runs $(PATH="$shim_dir:${containerd_dir:+$containerd_dir:}$PATH" command -v "$shim_name" || echo "$shim_name (not on PATH!)")"
+echo "# containerd $containerd_version on $sock, state in $state; the shim's transport: $transport"
 
 # ctr gives a --rootfs container no environment (an image would bring PATH): set PATH like an image does.
-run_opts=(--runtime "$runtime" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --rootfs)
+run_opts=(--runtime "$runtime" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+# The shim's options (runtimeoptions.v1.Options{ConfigPath}): only to ask for gRPC, so that the ttrpc run is
+# the plain `ctr run --runtime` a user types.
+if [ "$transport" = grpc ]; then run_opts+=(--runtime-config-path "$work/shim-options.json"); fi
+run_opts+=(--rootfs)
 # then the rootfs dir, the container id, the command
 ctq() {  # ctq ARGS...: a ctr command expected to succeed; on failure its stderr goes to the diagnostics
   CT "$@" </dev/null >"$tdir/ctq.out" 2>"$tdir/ctq.err" && return 0
@@ -296,6 +353,33 @@ run_exit() {  # run_exit EXPECTED_CODE NAME ARGS...
   expect_eq "exit code of ctr run --rm" "$want" "$?" || { show stdout "$tdir/out"; show stderr "$tdir/err"; }
   expect_eq "stdout" "hello" "$(cat "$tdir/out")"
   expect_eq "container left after --rm" "" "$(CT c ls -q </dev/null | grep -x "$id")"
+}
+test_transport() {
+  # containerd 2.x writes what it connected with (the shim's BootstrapResult or JSON answer) to the bundle's
+  # bootstrap.json; 1.6 knows only ttrpc and writes none.
+  local id
+  new_id id transport
+  run_d "$id" sleep 300 || return
+  local recorded want_version=2
+  [ "$transport" = grpc ] && [ "$containerd_major" = 2 ] && want_version=3
+  if [ "$containerd_major" = 1 ]; then
+    # 1.x keeps the shim's answer in the address file: plain for ttrpc, JSON version 2 for gRPC (1.7).
+    recorded=$(cat "$bundles/$id/address" 2>/dev/null)
+    if [ "$transport" = ttrpc ]; then
+      expect_eq "the address file (ttrpc)" "unix://" "${recorded:0:7}"
+    else
+      expect_eq "the address file (gRPC, JSON)" "{\"version\":2,\"address\":\"${socket_of[$id]:-}\",\"protocol\":\"grpc\"}" "$recorded"
+    fi
+  else
+    recorded=$(cat "$bundles/$id/bootstrap.json" 2>/dev/null)
+    [[ $recorded == *"\"protocol\":\"$transport\""* ]] || bad "bootstrap.json does not say protocol $transport: [$recorded]"
+    [[ $recorded == *"\"version\":$want_version"* ]] || bad "bootstrap.json does not say version $want_version: [$recorded]"
+  fi
+  # The server itself was told which transport to serve.
+  [[ " $(cmdline "$(our_shims "$id")") " == *" -transport $transport "* ]] || bad "the shim's server does not serve $transport: $(cmdline "$(our_shims "$id")")"
+  ctq task kill -s KILL "$id"
+  wait_status "$id" STOPPED
+  ctq task rm "$id"
 }
 test_exit_0() { run_exit 0 exit0 sh -c 'echo hello'; }
 test_exit_3() { run_exit 3 exit3 sh -c 'echo hello; exit 3'; }
@@ -424,7 +508,7 @@ test_tty_run() {
   new_id id tty
   cat >"$tdir/tty.sh" <<EOF
 stty rows 40 cols 100
-timeout --foreground -k 5 60 ctr --address "$sock" run -t --rm ${run_opts[*]} "$rootfs" "$id" sh -c '
+timeout --foreground -k 5 60 "$ctr_bin" --address "$sock" run -t --rm ${run_opts[*]} "$rootfs" "$id" sh -c '
   tty
   i=0; while s=\$(stty size 2>&1); [ "\$s" = "0 0" ] || ! [ -n "\${s##*[!0-9 ]*}" ]; do
     [ \$i -lt 100 ] || break; i=\$((i+1)); sleep 0.1
@@ -436,7 +520,7 @@ timeout --foreground -k 5 60 ctr --address "$sock" run -t --rm ${run_opts[*]} "$
   exit 5' </dev/tty &
 p=\$!
 i=0
-until ctr --address "$sock" task exec --exec-id poll\$i "$id" test -e /tmp/$id.sized </dev/null >/dev/null 2>&1; do
+until "$ctr_bin" --address "$sock" task exec --exec-id poll\$i "$id" test -e /tmp/$id.sized </dev/null >/dev/null 2>&1; do
   i=\$((i+1)); [ \$i -lt 100 ] && kill -0 \$p 2>/dev/null || break; sleep 0.1
 done
 stty rows 50 cols 120
@@ -461,7 +545,7 @@ test_tty_exec() {
   run_d "$id" sleep 300 || return
   cat >"$tdir/tty.sh" <<EOF
 stty rows 30 cols 90
-timeout --foreground -k 5 60 ctr --address "$sock" task exec -t --exec-id tx "$id" sh -c '
+timeout --foreground -k 5 60 "$ctr_bin" --address "$sock" task exec -t --exec-id tx "$id" sh -c '
   tty
   i=0; while s=\$(stty size 2>&1); [ "\$s" = "0 0" ] || ! [ -n "\${s##*[!0-9 ]*}" ]; do
     [ \$i -lt 100 ] || break; i=\$((i+1)); sleep 0.1
@@ -571,8 +655,9 @@ test_delete_after_exit() {
 
 test_containerd_restart() {
   # containerd stopped (SIGTERM) and started again on the same state: the shims outlive it and containerd
-  # reconnects to them (bundle address file, Connect). One container keeps running; one exits while containerd
-  # is down and must then be STOPPED with its exit code.
+  # reconnects to them (1.6: the bundle's address file and Connect; 2.x: bootstrap.json). One container keeps
+  # running; one exits while containerd is down and must then be STOPPED with its exit code (1.6), or be
+  # cleaned up by containerd (1.7, 2.x).
   local id id2 pid t0
   new_id id restart
   new_id id2 restartexit
@@ -588,10 +673,16 @@ test_containerd_restart() {
   expect_eq "status after restart" RUNNING "$(status_of "$id")"
   expect_eq "pid after restart" "$pid" "$(pid_of "$id")"
   expect_eq "exec after restart" again "$(CT task exec --exec-id again "$id" echo again </dev/null 2>&1)"
-  wait_status "$id2" STOPPED 10 || bad "the container that exited meanwhile: expected STOPPED, got [$(status_of "$id2")]"
-  CT task rm "$id2" </dev/null >"$tdir/rm2.out" 2>&1 || { bad "ctr task rm (exited meanwhile) failed"; show output "$tdir/rm2.out"; }
-  grep -q "exit with non-zero exit code 6" "$tdir/rm2.out" \
-    || { bad "exit code 6 of the container that exited meanwhile not reported"; show "ctr task rm" "$tdir/rm2.out"; }
+  if [ "$reloads_leaked_shims" = 0 ]; then
+    wait_status "$id2" STOPPED 10 || bad "the container that exited meanwhile: expected STOPPED, got [$(status_of "$id2")]"
+    CT task rm "$id2" </dev/null >"$tdir/rm2.out" 2>&1 || { bad "ctr task rm (exited meanwhile) failed"; show output "$tdir/rm2.out"; }
+    grep -q "exit with non-zero exit code 6" "$tdir/rm2.out" \
+      || { bad "exit code 6 of the container that exited meanwhile not reported"; show "ctr task rm" "$tdir/rm2.out"; }
+  else
+    # containerd 1.7 and 2.x ask each shim they reload for its Pids; a task shim with none is a leaked shim to
+    # them (containerd#6860), which they delete and shut down: the task is gone, as with their own runc shim.
+    wait_status "$id2" "" 10 || bad "the container that exited meanwhile: expected its task cleaned up, got [$(status_of "$id2")]"
+  fi
   ctq task kill -s KILL "$id"
   wait_status "$id" STOPPED 10 || bad "not STOPPED after kill (status [$(status_of "$id")])"
   CT task rm "$id" </dev/null >/dev/null 2>"$tdir/rm.err" || { bad "ctr task rm failed"; show stderr "$tdir/rm.err"; }
@@ -725,29 +816,10 @@ test_events() {
   grep -F "\"$id\"" "$tdir/events" | grep -F /tasks/exit | head -n 1 | grep -qF '"ev1"' ||
     bad "the exec's /tasks/exit did not come before the init's"
   grep -F /tasks/oom "$tdir/events" | grep -qF "\"$oid\"" || bad "no /tasks/oom for $oid"
+  # CRI marks a container OOMKilled from /tasks/oom: it comes before the container's exit.
+  expect_eq "events of the OOM-killed $oid" "/tasks/create /tasks/start /tasks/oom /tasks/exit /tasks/delete " \
+    "$(grep -F "\"$oid\"" "$tdir/events" | awk '{for (i = 1; i <= NF; i++) if ($i ~ /^\/tasks\//) print $i}' | tr '\n' ' ')"
   [ "$tfail" -eq 0 ] || show "ctr events" "$tdir/events"
-}
-
-make_oci_image() {  # make_oci_image DIR NAME: an OCI image archive (one uncompressed layer: the busybox rootfs)
-  local dir=$1 name=$2 layer_sha layer_size config config_sha manifest manifest_sha
-  mkdir -p "$dir/layout/blobs/sha256"
-  tar -C "$rootfs" -cf "$dir/layer.tar" . || return 1
-  layer_sha=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
-  layer_size=$(stat -c %s "$dir/layer.tar")
-  mv "$dir/layer.tar" "$dir/layout/blobs/sha256/$layer_sha"
-  config='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},'
-  config+='"rootfs":{"type":"layers","diff_ids":["sha256:'$layer_sha'"]}}'
-  config_sha=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$config" >"$dir/layout/blobs/sha256/$config_sha"
-  manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
-  manifest+='"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$config_sha'","size":'${#config}'},'
-  manifest+='"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$layer_sha'","size":'$layer_size'}]}'
-  manifest_sha=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$manifest" >"$dir/layout/blobs/sha256/$manifest_sha"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/layout/oci-layout"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"test"}}]}' \
-    "$manifest_sha" "${#manifest}" "$name" >"$dir/layout/index.json"
-  tar -C "$dir/layout" -cf "$dir/image.tar" .
 }
 
 test_image() {
@@ -755,7 +827,7 @@ test_image() {
   # mounts (overlay), which the shim mounts on <bundle>/rootfs and takes down at delete.
   local id image=docker.io/litebox-test/busybox:$tag out
   new_id id image
-  make_oci_image "$tdir" "$image" || { bad "could not build the test image"; return; }
+  oci_image_archive "$rootfs" "$tdir/image.tar" "$image" || { bad "could not build the test image"; return; }
   CT image import "$tdir/image.tar" </dev/null >"$tdir/import.out" 2>&1 || { bad "ctr image import failed"; show import "$tdir/import.out"; return; }
   CT run --rm --runtime "$runtime" "$image" "$id" sh -c 'echo from-image; grep " / / " /proc/self/mountinfo | sed "s/.* - //" | cut -d" " -f1' \
     </dev/null >"$tdir/out" 2>"$tdir/err"
@@ -783,6 +855,7 @@ test_nothing_left() {
 }
 
 echo "# started $(date '+%F %T')"
+run_test "the shim serves containerd $containerd_version over $transport" test_transport
 run_test "ctr run --rm: exit code 0" test_exit_0
 run_test "ctr run --rm: exit code 3" test_exit_3
 run_test "ctr run --rm: exit code 137 (a process killed by SIGKILL inside)" test_exit_137_inside
