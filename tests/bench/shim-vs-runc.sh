@@ -18,6 +18,11 @@
 #   OURS_RUNTIME  runtime of the "ours" column (default io.containerd.litebox.v1); set it to
 #                 io.containerd.runc.v2 to validate the script with runc's shim in both columns.
 #   WARMUP (default 3), CONTAINERS (default 5), MEM_SETTLE seconds before reading memory (default 1).
+#   PCD_CONTAINERD_DIR  another containerd (a folder with containerd and ctr, e.g. build/peers/containerd-v2.4.2/bin
+#                 from tests/consumers/build-peers.sh); runc's shim is then the one in that folder if it has one
+#                 (containerd 2.3+ cannot start Debian's 1.6 runc shim), else Debian's.
+#   GRPC=1        a third column: our shim asked for the gRPC transport (its options through ctr's
+#                 --runtime-config-path; needs containerd 1.7, see the README's gRPC section).
 # Needs root, Debian's containerd and runc, busybox-static.
 set -Eeuo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/private-containerd.sh"
 
 invocation=$(
-  for v in OURS_RUNTIME WARMUP CONTAINERS MEM_SETTLE; do
+  for v in OURS_RUNTIME WARMUP CONTAINERS MEM_SETTLE PCD_CONTAINERD_DIR GRPC; do
     if [ -n "${!v:-}" ]; then printf '%s=%q ' "$v" "${!v}"; fi
   done
   printf '%q' "$0"
@@ -78,8 +83,19 @@ columns=()
 columns+=(runc)
 declare -A runtime_of=([ours]=$ours_runtime [runc]=$runc_runtime)
 declare -A label_of=([ours]="ours ($ours_runtime)" [runc]="runc ($runc_runtime)")
+declare -A options_of=([ours]="" [runc]="")
+if [ "${GRPC:-0}" = 1 ] && [ -n "$ours_runtime" ]; then
+  printf '{"transport": "grpc"}\n' >"$PCD_DIR/grpc-options.json"
+  columns=(ours ours_grpc runc)
+  runtime_of[ours_grpc]=$ours_runtime
+  label_of[ours]="ours ($ours_runtime, ttrpc)"
+  label_of[ours_grpc]="ours ($ours_runtime, gRPC)"
+  options_of[ours_grpc]=$PCD_DIR/grpc-options.json
+fi
+runc_shim=$(PATH=$(dirname "$PCD_CONTAINERD"):$PATH command -v containerd-shim-runc-v2)
 
-echo "shim-vs-runc: containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), $(nproc) CPUs, kernel $(uname -r)"
+echo "shim-vs-runc: containerd $("$PCD_CONTAINERD" --version | awk '{print $3}'), runc $(runc --version | awk 'NR == 1 {print $3}'), $(nproc) CPUs, kernel $(uname -r)"
+echo "runc's shim: $runc_shim"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
 [ "$shim" = - ] || echo "ours: $(readlink -f "$shim")"
 [ -n "$ours_runtime" ] || echo "no SHIM_BINARY: runc's shim alone"
@@ -91,7 +107,9 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the
 run_once() {
   local column=$1 id=$2-$1-$$ start end
   start=${EPOCHREALTIME/./}
-  if ! pcd_ctr run --rm --runtime "${runtime_of[$column]}" "${PCD_RUN_OPTS[@]}" --rootfs "$rootfs" "$id" /bin/true \
+  local options=()
+  [ -z "${options_of[$column]}" ] || options=(--runtime-config-path "${options_of[$column]}")
+  if ! pcd_ctr run --rm --runtime "${runtime_of[$column]}" "${options[@]}" "${PCD_RUN_OPTS[@]}" --rootfs "$rootfs" "$id" /bin/true \
     </dev/null >"$PCD_DIR/run.out" 2>&1; then
     echo "shim-vs-runc: ctr run --rm --runtime ${runtime_of[$column]} ... $id /bin/true failed:" >&2
     cat -v "$PCD_DIR/run.out" >&2
@@ -106,8 +124,8 @@ for column in "${columns[@]}"; do
 done
 declare -A times=()
 for round in $(seq 1 "$runs"); do
-  order=("${columns[@]}")
-  if [ $((round % 2)) -eq 0 ] && [ ${#columns[@]} -eq 2 ]; then order=("${columns[1]}" "${columns[0]}"); fi
+  # The order rotates every round, so that no column always follows the same one.
+  order=("${columns[@]:round % ${#columns[@]}}" "${columns[@]:0:round % ${#columns[@]}}")
   for column in "${order[@]}"; do
     times[$column]+="$(run_once "$column" "run$round") "
   done
@@ -137,16 +155,21 @@ if [ -n "$ours_runtime" ]; then
   verdict=$(awk -v r="$r" 'BEGIN {print (r <= 0.6) ? "meets" : "misses"}')
   printf '  ratio ours/runc: median %sx, p90 %sx  (goal: at most 0.6x: %s)\n' \
     "$r" "$(ratio "${p90[ours]}" "${p90[runc]}")" "$verdict"
+  if [ -n "${med[ours_grpc]:-}" ]; then
+    printf '  ratio ours over gRPC/runc: median %sx, p90 %sx; gRPC/ttrpc: median %sx\n' "$(ratio "${med[ours_grpc]}" "${med[runc]}")" \
+      "$(ratio "${p90[ours_grpc]}" "${p90[runc]}")" "$(ratio "${med[ours_grpc]}" "${med[ours]}")"
+  fi
 fi
 
 # ---- 2. resident memory of the shim servers ----
 # mem_measure COLUMN: starts the containers, sums the shim servers' VmRSS and Pss (kB), tears them down.
 declare -A rss=() pss=() nproc_of=()
 mem_measure() {
-  local column=$1 runtime=${runtime_of[$1]} ids=() id i pids pid rss_kb=0 pss_kb=0 v status
+  local column=$1 runtime=${runtime_of[$1]} ids=() id i pids pid rss_kb=0 pss_kb=0 v status options=()
+  [ -z "${options_of[$column]}" ] || options=(--runtime-config-path "${options_of[$column]}")
   for i in $(seq 1 "$containers"); do
     id=mem-$column-$i-$$
-    pcd_ctr run -d --runtime "$runtime" "${PCD_RUN_OPTS[@]}" --rootfs "$rootfs" "$id" sleep 1000 </dev/null >/dev/null
+    pcd_ctr run -d --runtime "$runtime" "${options[@]}" "${PCD_RUN_OPTS[@]}" --rootfs "$rootfs" "$id" sleep 1000 </dev/null >/dev/null
     ids+=("$id")
   done
   sleep "$settle"

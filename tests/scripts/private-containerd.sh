@@ -110,13 +110,13 @@ pcd_start() {
 }
 
 # The major version of a containerd binary: 1 (Debian's 1.6: "containerd github.com/containerd/containerd
-# 1.6.20~ds1 ...") or 2 ("containerd github.com/containerd/containerd/v2 v2.4.2").
+# 1.6.20~ds1 ...", or v1.7.35 built from the module) or 2 ("containerd github.com/containerd/containerd/v2 v2.4.2").
 pcd_containerd_major() {
   local words
   words=$("$1" --version 2>/dev/null) || { pcd_die "$1 --version failed"; return 1; }
   case $words in
     *containerd/containerd/v2\ *) echo 2 ;;
-    *containerd/containerd\ 1.*) echo 1 ;;
+    *containerd/containerd\ 1.* | *containerd/containerd\ v1.*) echo 1 ;;
     *) pcd_die "unknown containerd version: $words"; return 1 ;;
   esac
 }

@@ -17,11 +17,18 @@ packages=(
   # runtime_shim: protobuf-lite messages, the gRPC transport module (and the grpc++ client its tests use)
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   # the LiteBox core's tests: a minimal Debian root file system with python3 for the dynamic workload; musl
-  # (fdcalls-musl, fdthreads-musl) and Go (the gofds workload)
-  debootstrap musl-tools golang-go
+  # (fdcalls-musl, fdthreads-musl); Go for the gofds workload comes below
+  debootstrap musl-tools
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
 )
+
+# Go: the gofds workload and the consumer tests' Go peers (containerd 2.x, nerdctl, cri-tools, which need Go
+# 1.26) build with the newest Go on the machine. A preinstalled one (/usr/local/go) that is newer than
+# Debian's golang-go (1.19) is used as it is, and golang-go is then not installed (it would only shadow it).
+# shellcheck source=go-env.sh
+source "$(dirname "$0")/go-env.sh"
+if ! litebox_go 1.19 >/dev/null 2>&1; then packages+=(golang-go); fi
 
 missing=()
 for p in "${packages[@]}"; do
