@@ -43,7 +43,11 @@ Features make_features(const PlatformSupport& platform) {
     }
     l.apparmor = EnabledFeature{platform.apparmor};
     l.selinux = EnabledFeature{platform.selinux};
-    l.intel_rdt = IntelRdtFeatures{platform.intel_rdt, platform.intel_rdt};
+    l.intel_rdt = IntelRdtFeatures{platform.intel_rdt, platform.intel_rdt, platform.intel_rdt};
+    if (platform.memory_policy) {
+      l.memory_policy = MemoryPolicyFeatures{to_strings(known::memory_policy_modes()),
+                                             to_strings(known::memory_policy_flags())};
+    }
     l.mount_extensions = MountExtensionsFeatures{EnabledFeature{platform.idmap_mounts}};
     l.net_devices = EnabledFeature{platform.net_devices};
   }

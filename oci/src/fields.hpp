@@ -129,6 +129,8 @@ OCI_FIELDS(IntelRdt, field("closID", &IntelRdt::clos_id), field("l3CacheSchema",
            field("memBwSchema", &IntelRdt::mem_bw_schema), field("schemata", &IntelRdt::schemata),
            field("enableCMT", &IntelRdt::enable_cmt), field("enableMBM", &IntelRdt::enable_mbm),
            field("enableMonitoring", &IntelRdt::enable_monitoring));
+OCI_FIELDS(MemoryPolicy, field("mode", &MemoryPolicy::mode, kRequired),
+           field("nodes", &MemoryPolicy::nodes, kAlways), field("flags", &MemoryPolicy::flags));
 OCI_FIELDS(Personality, field("domain", &Personality::domain, kRequired),
            field("flags", &Personality::flags));
 OCI_FIELDS(TimeOffset, field("secs", &TimeOffset::secs), field("nanosecs", &TimeOffset::nanosecs));
@@ -136,11 +138,12 @@ OCI_FIELDS(NetDevice, field("name", &NetDevice::name));
 OCI_FIELDS(Linux, field("uidMappings", &Linux::uid_mappings), field("gidMappings", &Linux::gid_mappings),
            field("sysctl", &Linux::sysctl), field("resources", &Linux::resources),
            field("cgroupsPath", &Linux::cgroups_path), field("namespaces", &Linux::namespaces),
-           field("devices", &Linux::devices), field("seccomp", &Linux::seccomp),
-           field("rootfsPropagation", &Linux::rootfs_propagation), field("maskedPaths", &Linux::masked_paths),
-           field("readonlyPaths", &Linux::readonly_paths), field("mountLabel", &Linux::mount_label),
-           field("intelRdt", &Linux::intel_rdt), field("personality", &Linux::personality),
-           field("timeOffsets", &Linux::time_offsets), field("netDevices", &Linux::net_devices));
+           field("devices", &Linux::devices), field("netDevices", &Linux::net_devices),
+           field("seccomp", &Linux::seccomp), field("rootfsPropagation", &Linux::rootfs_propagation),
+           field("maskedPaths", &Linux::masked_paths), field("readonlyPaths", &Linux::readonly_paths),
+           field("mountLabel", &Linux::mount_label), field("intelRdt", &Linux::intel_rdt),
+           field("memoryPolicy", &Linux::memory_policy), field("personality", &Linux::personality),
+           field("timeOffsets", &Linux::time_offsets));
 
 // ---- windows.hpp ----
 OCI_FIELDS(WindowsDevice, field("id", &WindowsDevice::id, kRequired),
@@ -171,8 +174,13 @@ OCI_FIELDS(VmHypervisor, field("path", &VmHypervisor::path, kRequired),
 OCI_FIELDS(VmKernel, field("path", &VmKernel::path, kRequired), field("parameters", &VmKernel::parameters),
            field("initrd", &VmKernel::initrd));
 OCI_FIELDS(VmImage, field("path", &VmImage::path, kRequired), field("format", &VmImage::format, kRequired));
+OCI_FIELDS(VmIoMem, field("firstGFN", &VmIoMem::first_gfn), field("firstMFN", &VmIoMem::first_mfn, kRequired),
+           field("nrMFNs", &VmIoMem::nr_mfns, kRequired));
+OCI_FIELDS(VmHwConfig, field("deviceTree", &VmHwConfig::device_tree), field("vcpus", &VmHwConfig::vcpus),
+           field("memory", &VmHwConfig::memory), field("dtdevs", &VmHwConfig::dtdevs),
+           field("iomems", &VmHwConfig::iomems), field("irqs", &VmHwConfig::irqs));
 OCI_FIELDS(Vm, field("hypervisor", &Vm::hypervisor), field("kernel", &Vm::kernel, kRequired),
-           field("image", &Vm::image));
+           field("image", &Vm::image), field("hwConfig", &Vm::hw_config));
 
 // ---- spec.hpp ----
 OCI_FIELDS(Spec, field("ociVersion", &Spec::oci_version, kRequired), field("process", &Spec::process),
@@ -196,12 +204,15 @@ OCI_FIELDS(SeccompFeatures, field("enabled", &SeccompFeatures::enabled),
            field("supportedFlags", &SeccompFeatures::supported_flags));
 OCI_FIELDS(EnabledFeature, field("enabled", &EnabledFeature::enabled));
 OCI_FIELDS(IntelRdtFeatures, field("enabled", &IntelRdtFeatures::enabled),
-           field("schemata", &IntelRdtFeatures::schemata));
+           field("schemata", &IntelRdtFeatures::schemata), field("monitoring", &IntelRdtFeatures::monitoring));
+OCI_FIELDS(MemoryPolicyFeatures, field("modes", &MemoryPolicyFeatures::modes),
+           field("flags", &MemoryPolicyFeatures::flags));
 OCI_FIELDS(MountExtensionsFeatures, field("idmap", &MountExtensionsFeatures::idmap));
 OCI_FIELDS(LinuxFeatures, field("namespaces", &LinuxFeatures::namespaces),
            field("capabilities", &LinuxFeatures::capabilities), field("cgroup", &LinuxFeatures::cgroup),
            field("seccomp", &LinuxFeatures::seccomp), field("apparmor", &LinuxFeatures::apparmor),
            field("selinux", &LinuxFeatures::selinux), field("intelRdt", &LinuxFeatures::intel_rdt),
+           field("memoryPolicy", &LinuxFeatures::memory_policy),
            field("mountExtensions", &LinuxFeatures::mount_extensions),
            field("netDevices", &LinuxFeatures::net_devices));
 OCI_FIELDS(Features, field("ociVersionMin", &Features::oci_version_min, kRequired),

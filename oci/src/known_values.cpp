@@ -87,6 +87,15 @@ constexpr std::array kDeviceTypes{"c"sv, "b"sv, "u"sv, "p"sv};
 
 constexpr std::array kVmImageFormats{"raw"sv, "qcow2"sv, "vdi"sv, "vmdk"sv, "vhd"sv};
 
+// In the spec's order (config-linux.md, features-linux.md).
+constexpr std::array kMemoryPolicyModes{"MPOL_DEFAULT"sv,        "MPOL_BIND"sv,
+                                        "MPOL_INTERLEAVE"sv,     "MPOL_WEIGHTED_INTERLEAVE"sv,
+                                        "MPOL_PREFERRED"sv,      "MPOL_PREFERRED_MANY"sv,
+                                        "MPOL_LOCAL"sv};
+
+constexpr std::array kMemoryPolicyFlags{"MPOL_F_NUMA_BALANCING"sv, "MPOL_F_RELATIVE_NODES"sv,
+                                        "MPOL_F_STATIC_NODES"sv};
+
 }  // namespace
 
 Names namespace_types() { return kNamespaces; }
@@ -106,6 +115,8 @@ Names rootfs_propagations() { return kRootfsPropagations; }
 Names time_offset_clocks() { return kTimeOffsetClocks; }
 Names device_types() { return kDeviceTypes; }
 Names vm_image_formats() { return kVmImageFormats; }
+Names memory_policy_modes() { return kMemoryPolicyModes; }
+Names memory_policy_flags() { return kMemoryPolicyFlags; }
 
 bool contains(Names names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();

@@ -1,5 +1,6 @@
 // validate(): the rules for "linux" (namespaces, ID mappings, devices, paths and the smaller sections).
 #include <map>
+#include <optional>
 
 #include "checker.hpp"
 
@@ -117,6 +118,58 @@ void check_intel_rdt(const IntelRdt& rdt, Checker& c) {
   }
 }
 
+// linux.memoryPolicy: the names, the node list, and what set_mempolicy(2) refuses with EINVAL for any
+// kernel: nodes for MPOL_DEFAULT and MPOL_LOCAL, none for the modes that choose among nodes, the two node
+// flags together, a node flag without nodes, MPOL_F_NUMA_BALANCING outside MPOL_BIND / MPOL_PREFERRED_MANY.
+void check_memory_policy(const MemoryPolicy& policy, Checker& c) {
+  const std::string ptr = "/linux/memoryPolicy";
+  const std::string_view mode = policy.mode;
+  const bool known_mode = known::contains(known::memory_policy_modes(), mode);
+  if (!known_mode) {
+    c.error(at(ptr, "mode"), "unknown memory policy mode " + quoted(mode) + " (expected one of " +
+                                 one_of(known::memory_policy_modes()) + ")");
+  }
+  const bool no_nodes = policy.nodes.empty();
+  if (!no_nodes && !is_cpu_list(policy.nodes)) {
+    c.error(at(ptr, "nodes"), "must be a memory node list such as \"0-3,7\", got " + quoted(policy.nodes));
+  } else if (known_mode) {
+    if (!no_nodes && (mode == "MPOL_DEFAULT" || mode == "MPOL_LOCAL")) {
+      c.error(at(ptr, "nodes"), "must be empty with mode " + std::string(mode) + ", which takes no nodes; got " +
+                                    quoted(policy.nodes));
+    }
+    if (no_nodes && (mode == "MPOL_BIND" || mode == "MPOL_INTERLEAVE" || mode == "MPOL_WEIGHTED_INTERLEAVE" ||
+                     mode == "MPOL_PREFERRED_MANY")) {
+      c.error(at(ptr, "nodes"), "is required with mode " + std::string(mode) +
+                                    ": at least one memory node, as a list such as \"0-3,7\"");
+    }
+  }
+  std::optional<std::size_t> node_flag;  // the first of MPOL_F_RELATIVE_NODES / MPOL_F_STATIC_NODES
+  for (std::size_t i = 0; i < policy.flags.size(); ++i) {
+    const std::string& flag = policy.flags[i];
+    const std::string flag_ptr = at(at(ptr, "flags"), i);
+    if (!known::contains(known::memory_policy_flags(), flag)) {
+      c.error(flag_ptr, "unknown memory policy flag " + quoted(flag) + " (expected " +
+                            one_of(known::memory_policy_flags()) + ")");
+      continue;
+    }
+    if (flag == "MPOL_F_NUMA_BALANCING") {
+      if (known_mode && mode != "MPOL_BIND" && mode != "MPOL_PREFERRED_MANY") {
+        c.error(flag_ptr, "MPOL_F_NUMA_BALANCING is only valid with mode MPOL_BIND or MPOL_PREFERRED_MANY, not " +
+                              std::string(mode));
+      }
+      continue;
+    }
+    if (node_flag && policy.flags[*node_flag] != flag) {
+      c.error(flag_ptr, flag + " and " + policy.flags[*node_flag] + " (at " + at(at(ptr, "flags"), *node_flag) +
+                            ") exclude each other");
+    }
+    if (!node_flag) node_flag = i;
+    if (no_nodes && (mode == "MPOL_LOCAL" || mode == "MPOL_PREFERRED")) {
+      c.error(flag_ptr, flag + " needs a node list, and mode " + std::string(mode) + " has none here");
+    }
+  }
+}
+
 }  // namespace
 
 void check_linux(const Linux& l, Checker& c) {
@@ -145,6 +198,7 @@ void check_linux(const Linux& l, Checker& c) {
     }
   }
   check_net_devices(l, c);
+  if (l.memory_policy) check_memory_policy(*l.memory_policy, c);
 }
 
 }  // namespace oci::detail

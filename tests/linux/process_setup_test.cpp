@@ -107,6 +107,123 @@ TEST(ProcessAttributes, UnknownNamesAreErrors) {
   EXPECT_EQ(bad_flag.error().message, "unknown scheduler flag \"SCHED_FLAG_NOPE\"");
 }
 
+// ---- linux.memoryPolicy ----
+
+TEST(MemoryPolicy, ModeFlagsAndNodeListBecomeSetMempolicysArguments) {
+  auto bind = lh::make_memory_policy_setting({"MPOL_BIND", "0-3,7", {"MPOL_F_STATIC_NODES"}});
+  ASSERT_TRUE(bind.ok()) << bind.error().message;
+  EXPECT_EQ(bind.value().mode, 2 | (1 << 15));  // MPOL_BIND | MPOL_F_STATIC_NODES
+  ASSERT_EQ(bind.value().nodemask.size(), 1U);
+  EXPECT_EQ(bind.value().nodemask[0], 0x8fUL);
+  EXPECT_EQ(bind.value().maxnode, sizeof(unsigned long) * 8 + 1);  // the kernel reads maxnode - 1 bits
+  EXPECT_EQ(bind.value().request, "MPOL_BIND|MPOL_F_STATIC_NODES nodes \"0-3,7\"");
+
+  // Spaces around items, a node in the second word, every flag.
+  auto wide = lh::make_memory_policy_setting(
+      {"MPOL_PREFERRED_MANY", " 1 , 64-65 ", {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES"}});
+  ASSERT_TRUE(wide.ok()) << wide.error().message;
+  EXPECT_EQ(wide.value().mode, 5 | (1 << 13) | (1 << 14));
+  ASSERT_EQ(wide.value().nodemask.size(), 64 / (sizeof(unsigned long) * 8) + 1);
+  EXPECT_EQ(wide.value().nodemask.front(), 0x2UL);
+  EXPECT_EQ(wide.value().nodemask.back(), 0x3UL);  // nodes 64 and 65: bits 0 and 1 of the last word
+
+  // No nodes: a null mask, maxnode 0.
+  for (const char* mode : {"MPOL_DEFAULT", "MPOL_LOCAL", "MPOL_PREFERRED"}) {
+    auto none = lh::make_memory_policy_setting({mode, "", {}});
+    ASSERT_TRUE(none.ok()) << mode;
+    EXPECT_TRUE(none.value().nodemask.empty());
+    EXPECT_EQ(none.value().maxnode, 0U);
+  }
+  EXPECT_EQ(lh::make_memory_policy_setting({"MPOL_INTERLEAVE", "0", {}}).value().mode, 3);
+  EXPECT_EQ(lh::make_memory_policy_setting({"MPOL_LOCAL", "", {}}).value().mode, 4);
+  EXPECT_EQ(lh::make_memory_policy_setting({"MPOL_WEIGHTED_INTERLEAVE", "0", {}}).value().mode, 6);
+}
+
+TEST(MemoryPolicy, UnknownNamesAndBadNodeListsAreClearErrors) {
+  auto mode = lh::make_memory_policy_setting({"INTERLEAVE", "0", {}});
+  ASSERT_FALSE(mode.ok());
+  EXPECT_EQ(mode.error().message, "unknown memory policy mode \"INTERLEAVE\"");
+  auto flag = lh::make_memory_policy_setting({"MPOL_PREFERRED", "0", {"MPOL_F_RELATIVE_NODES", "badflag"}});
+  ASSERT_FALSE(flag.ok());
+  EXPECT_EQ(flag.error().message, "unknown memory policy flag \"badflag\"");
+  for (const char* nodes : {"0-", "-1", "3-1", "a", "0,,1", "1,", "0-1-2", "+1"}) {
+    auto bad = lh::make_memory_policy_setting({"MPOL_BIND", nodes, {}});
+    ASSERT_FALSE(bad.ok()) << nodes;
+    EXPECT_EQ(bad.error().message.rfind("memory policy nodes \"" + std::string(nodes) + "\": ", 0), 0U)
+        << bad.error().message;
+  }
+  // runc's "way too large a node number": refused before the kernel is asked.
+  auto huge = lh::make_memory_policy_setting({"MPOL_BIND", "0-9876543210", {}});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.error().message.find("cannot be given to set_mempolicy(2)"), std::string::npos)
+      << huge.error().message;
+}
+
+TEST(MemoryPolicy, AppliedInTheChildAsGetMempolicyReportsIt) {
+  // set_mempolicy needs no privilege: the step alone, in a forked child.
+  auto setting = lh::make_memory_policy_setting({"MPOL_BIND", "0", {"MPOL_F_STATIC_NODES"}});
+  ASSERT_TRUE(setting.ok());
+  ChildResult child = run_in_child([&] {
+    if (auto applied = lh::apply_memory_policy(setting.value()); !applied) return kv("error", applied.error().message);
+    int mode = -1;
+    unsigned long mask[16] = {};
+    if (syscall(SYS_get_mempolicy, &mode, mask, sizeof(mask) * 8, nullptr, 0UL) != 0) return kv("error", "get_mempolicy");
+    return kv("mode", mode) + kv("mask", static_cast<long>(mask[0]));
+  });
+  ASSERT_EQ(child.exit_code, 0) << child.raw;
+  ASSERT_EQ(child.report.count("error"), 0U) << child.report["error"];
+  EXPECT_EQ(child.report["mode"], std::to_string(2 | (1 << 15)));
+  EXPECT_EQ(child.report["mask"], "1");
+}
+
+TEST(MemoryPolicy, ANodeTheKernelRefusesNamesTheErrnoAndTheRequest) {
+  // Node 99: no such node on a machine with fewer (the kernel answers EINVAL).
+  std::ifstream possible("/sys/devices/system/node/possible");
+  std::string nodes;
+  possible >> nodes;
+  if (nodes.find('-') != std::string::npos && std::stoi(nodes.substr(nodes.find('-') + 1)) >= 99) {
+    GTEST_SKIP() << "this machine has a node 99 (possible nodes " << nodes << ")";
+  }
+  auto setting = lh::make_memory_policy_setting({"MPOL_BIND", "99", {}});
+  ASSERT_TRUE(setting.ok());
+  ChildResult child = run_in_child([&] {
+    auto applied = lh::apply_memory_policy(setting.value());
+    return applied ? kv("applied", "yes") : kv("error", applied.error().message) + kv("code", applied.error().code);
+  });
+  EXPECT_EQ(child.report["code"], std::to_string(EINVAL)) << child.raw;
+  EXPECT_EQ(child.report["error"].rfind("set_mempolicy MPOL_BIND nodes \"99\": Invalid argument (a node that does "
+                                        "not exist",
+                                        0),
+            0U)
+      << child.report["error"];
+}
+
+TEST(ProcessSetup, MemoryPolicyIsPartOfThePlanAndAFailureNamesTheStep) {
+  REQUIRE_ROOT();
+  oci::Process process = base_process();
+  auto plan = lh::make_process_plan(process, {}, {}, oci::MemoryPolicy{"MPOL_INTERLEAVE", "0", {}});
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_TRUE(plan.value().memory_policy);
+  ChildResult child = run_in_child([&] {
+    return apply_and_report(plan.value(), [] {
+      int mode = -1;
+      unsigned long mask[16] = {};
+      syscall(SYS_get_mempolicy, &mode, mask, sizeof(mask) * 8, nullptr, 0UL);
+      return kv("mempolicy", mode);
+    });
+  });
+  ASSERT_EQ(child.report.count("error"), 0U) << child.report["error"];
+  EXPECT_EQ(child.report["mempolicy"], "3");  // MPOL_INTERLEAVE
+
+  auto bad = lh::make_process_plan(process, {}, {}, oci::MemoryPolicy{"MPOL_BIND", "99", {}});
+  ASSERT_TRUE(bad.ok());
+  ChildResult failed = run_in_child([&] { return apply_and_report(bad.value()); });
+  EXPECT_EQ(failed.report["error"].rfind("set memory policy: set_mempolicy MPOL_BIND nodes \"99\": ", 0), 0U)
+      << failed.report["error"];
+  // Unknown names are the parent's errors.
+  EXPECT_FALSE(lh::make_process_plan(process, {}, {}, oci::MemoryPolicy{"MPOL_NONE", "", {}}).ok());
+}
+
 TEST(ExecutableLookup, ErrorsAreWordedLikeRuncs) {
   auto scratch = std::filesystem::temp_directory_path() / ("ps-exec-" + std::to_string(getpid()));
   std::filesystem::create_directories(scratch);

@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "busybox_rootfs.hpp"
 #include "container_bundle.hpp"
@@ -265,6 +267,133 @@ TEST_F(Runtime, DuplicateIdAndBadConfigAreClearErrors) {
   auto bad = cli({"create", "--bundle", bundle_->dir().string(), id_ + "b"});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("/ociVersion"), std::string::npos) << bad.err;
+}
+
+// linux.memoryPolicy (runtime-spec 1.3.0), seen by the kernel: /proc/<pid>/numa_maps names each mapping's
+// policy ("bind:0", "bind=static:0", "prefer=relative:0", "default"). One node (0) is enough: every machine
+// has it.
+std::function<void(oci::Spec&)> memory_policy(std::string mode, std::string nodes, std::vector<std::string> flags = {}) {
+  return [=](oci::Spec& s) {
+    s.oci_version = "1.3.0";
+    s.linux_config->memory_policy = oci::MemoryPolicy{mode, nodes, flags};
+  };
+}
+constexpr const char* kFirstPolicy = "head -n 1 /proc/self/numa_maps | cut -d ' ' -f 2";
+
+TEST_F(Runtime, MemoryPolicyBindsTheContainersProcesses) {
+  auto bind = sh(kFirstPolicy, memory_policy("MPOL_BIND", "0"));
+  EXPECT_EQ(bind.exit_code, 0) << bind.err;
+  EXPECT_EQ(bind.out, "bind:0\n");
+  auto bind_static = sh(kFirstPolicy, memory_policy("MPOL_BIND", "0", {"MPOL_F_STATIC_NODES"}));
+  EXPECT_EQ(bind_static.exit_code, 0) << bind_static.err;
+  EXPECT_EQ(bind_static.out, "bind=static:0\n");
+  auto interleave = sh(kFirstPolicy, memory_policy("MPOL_INTERLEAVE", "0"));
+  EXPECT_EQ(interleave.exit_code, 0) << interleave.err;
+  EXPECT_EQ(interleave.out, "interleave:0\n");
+  auto by_default = sh(kFirstPolicy, memory_policy("MPOL_DEFAULT", ""));
+  EXPECT_EQ(by_default.exit_code, 0) << by_default.err;
+  EXPECT_EQ(by_default.out, "default\n");
+  // 1.3.0 is this runtime's own version: no "newer than" warning.
+  EXPECT_EQ(bind.err.find("newer than"), std::string::npos) << bind.err;
+}
+
+TEST_F(Runtime, MemoryPolicyAppliesToTheInitAndExecdProcesses) {
+  create_detached("sleep 100", memory_policy("MPOL_PREFERRED", "0", {"MPOL_F_RELATIVE_NODES"}));
+  ASSERT_EQ(cli({"start", id_}).exit_code, 0);
+  auto r = cli({"exec", id_, "sh", "-c",
+                "head -n 1 /proc/1/numa_maps | cut -d ' ' -f 2; head -n 1 /proc/self/numa_maps | cut -d ' ' -f 2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "prefer=relative:0\nprefer=relative:0\n");
+}
+
+TEST_F(Runtime, MemoryPolicyTheKernelRefusesFailsCreateWithTheErrnoAndTheRequest) {
+  // Node 99 passes validation (the node list is well formed) and set_mempolicy refuses it in the init.
+  std::ifstream possible("/sys/devices/system/node/possible");
+  std::string nodes;
+  possible >> nodes;
+  if (nodes.find('-') != std::string::npos && std::stoi(nodes.substr(nodes.find('-') + 1)) >= 99) {
+    GTEST_SKIP() << "this machine has a node 99 (possible nodes " << nodes << ")";
+  }
+  auto spec = default_spec({"sh", "-c", "echo should-not-run"});
+  memory_policy("MPOL_BIND", "99")(spec);
+  bundle_->write(spec);
+  auto created = cli({"create", "--bundle", bundle_->dir().string(), id_});
+  EXPECT_NE(created.exit_code, 0);
+  EXPECT_NE(created.err.find("set memory policy: set_mempolicy MPOL_BIND nodes \"99\": Invalid argument"),
+            std::string::npos)
+      << created.err;
+  EXPECT_EQ(created.out.find("should-not-run"), std::string::npos);
+  EXPECT_EQ(cli({"state", id_}).exit_code, 1);  // nothing of the failed container is left
+  auto run_bad = sh("echo should-not-run", memory_policy("MPOL_INTERLEAVE", "99"));
+  EXPECT_NE(run_bad.exit_code, 0);
+  EXPECT_NE(run_bad.err.find("set_mempolicy MPOL_INTERLEAVE nodes \"99\": Invalid argument"), std::string::npos)
+      << run_bad.err;
+  EXPECT_EQ(run_bad.out, "");
+}
+
+TEST_F(Runtime, NetDevicesAndIntelRdtAreRefusedNotIgnored) {
+  auto net = sh("echo should-not-run", [](oci::Spec& s) {
+    s.oci_version = "1.3.0";
+    if (std::none_of(s.linux_config->namespaces.begin(), s.linux_config->namespaces.end(),
+                     [](const oci::Namespace& n) { return n.type == "network"; })) {
+      s.linux_config->namespaces.push_back(oci::Namespace{"network", ""});
+    }
+    s.linux_config->net_devices["eth9"] = oci::NetDevice{};
+  });
+  EXPECT_NE(net.exit_code, 0);
+  EXPECT_NE(net.err.find("linux.netDevices (moving host network devices into the container) is not supported yet"),
+            std::string::npos)
+      << net.err;
+  EXPECT_EQ(net.out, "");
+  auto rdt = sh("echo should-not-run", [](oci::Spec& s) { s.linux_config->intel_rdt = oci::IntelRdt{}; });
+  EXPECT_NE(rdt.exit_code, 0);
+  EXPECT_NE(rdt.err.find("linux.intelRdt"), std::string::npos) << rdt.err;
+  EXPECT_EQ(rdt.out, "");
+}
+
+TEST_F(Runtime, MemoryPolicyAgainstTheSpecIsAValidationErrorWithItsPointer) {
+  auto nodes_for_default = sh("true", memory_policy("MPOL_DEFAULT", "0-7"));
+  EXPECT_NE(nodes_for_default.exit_code, 0);
+  EXPECT_NE(nodes_for_default.err.find("/linux/memoryPolicy/nodes: must be empty with mode MPOL_DEFAULT"),
+            std::string::npos)
+      << nodes_for_default.err;
+  auto unknown_mode = sh("true", memory_policy("INTERLEAVE", "0"));
+  EXPECT_NE(unknown_mode.exit_code, 0);
+  EXPECT_NE(unknown_mode.err.find("/linux/memoryPolicy/mode: unknown memory policy mode \"INTERLEAVE\""),
+            std::string::npos)
+      << unknown_mode.err;
+  auto bad_flag = sh("true", memory_policy("MPOL_PREFERRED", "0", {"MPOL_F_RELATIVE_NODES", "badflag"}));
+  EXPECT_NE(bad_flag.exit_code, 0);
+  EXPECT_NE(bad_flag.err.find("/linux/memoryPolicy/flags/1: unknown memory policy flag \"badflag\""),
+            std::string::npos)
+      << bad_flag.err;
+}
+
+TEST_F(Runtime, Spec130IsKnownAndAdvertised) {
+  // Warnings go to the --log file (stderr has errors only, as with runc): 1.3.0, what containerd 2.4
+  // writes, gives none; 1.4.0 still does.
+  const auto log_of_run = [&](const std::string& version) {
+    auto spec = default_spec({"true"});
+    spec.oci_version = version;
+    bundle_->write(spec);
+    const fs::path log = bundle_->dir() / ("log-" + version + ".txt");
+    auto r = cli({"--log", log.string(), "run", "--bundle", bundle_->dir().string(), id_});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream in(log);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const std::string current = log_of_run("1.3.0");
+  EXPECT_EQ(current.find("newer than"), std::string::npos) << current;
+  const std::string newer = log_of_run("1.4.0");
+  EXPECT_NE(newer.find("/ociVersion: version 1.4.0 is newer than 1.3.0"), std::string::npos) << newer;
+  auto features = cli({"features"});
+  ASSERT_EQ(features.exit_code, 0) << features.err;
+  EXPECT_NE(features.out.find("\"ociVersionMax\": \"1.3.0\""), std::string::npos) << features.out;
+  EXPECT_NE(features.out.find("\"memoryPolicy\""), std::string::npos) << features.out;
+  EXPECT_NE(features.out.find("\"MPOL_WEIGHTED_INTERLEAVE\""), std::string::npos) << features.out;
+  EXPECT_NE(features.out.find("\"MPOL_F_NUMA_BALANCING\""), std::string::npos) << features.out;
+  create_detached("sleep 100");
+  EXPECT_NE(cli({"state", id_}).out.find("\"ociVersion\":\"1.3.0\""), std::string::npos);
 }
 
 }  // namespace

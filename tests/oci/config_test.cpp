@@ -3,8 +3,10 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "oci/config.hpp"
 #include "oci/validate.hpp"
@@ -166,6 +168,64 @@ TEST(Config, FullConfigCoversTheNewerMembers) {
   EXPECT_TRUE(has_error(r.warnings, "/hooks/prestart", "deprecated"));
 }
 
+TEST(Config, Spec130MembersMemoryPolicyAndHwConfig) {
+  const auto r = oci::load_config(read_fixture("full-1.3.json"));
+  ASSERT_TRUE(r.ok()) << oci::format_diagnostics(r.errors);
+  const oci::Spec& s = *r.value;
+  EXPECT_EQ(s.oci_version, "1.3.0");
+  const oci::MemoryPolicy& mp = *s.linux_config->memory_policy;
+  EXPECT_EQ(mp.mode, "MPOL_INTERLEAVE");
+  EXPECT_EQ(mp.nodes, "0-3,7");
+  EXPECT_EQ(mp.flags, std::vector<std::string>{"MPOL_F_STATIC_NODES"});
+  const oci::VmHwConfig& hw = *s.vm_config->hw_config;
+  EXPECT_EQ(hw.device_tree, "/var/lib/litebox/vm.dtb");
+  EXPECT_EQ(hw.vcpus, 2U);
+  EXPECT_EQ(hw.memory, 4294967296U);
+  EXPECT_EQ(hw.dtdevs, std::vector<std::string>{"/soc/ethernet@ff0e0000"});
+  ASSERT_EQ(hw.iomems.size(), 2U);
+  EXPECT_FALSE(hw.iomems[0].first_gfn);
+  EXPECT_EQ(hw.iomems[0].first_mfn, 12288U);
+  EXPECT_EQ(hw.iomems[1].first_gfn, 12544U);
+  EXPECT_EQ(hw.iomems[1].nr_mfns, 2U);
+  EXPECT_EQ(hw.irqs, (std::vector<std::uint32_t>{11, 22}));
+  EXPECT_TRUE(r.warnings.size() == 1 && has_error(r.warnings, "/hooks/prestart", "deprecated"))
+      << oci::format_diagnostics(r.warnings);
+}
+
+TEST(Config, MemoryPolicyIsWrittenAsTheSpecsGoTypeWritesIt) {
+  // "mode" and "nodes" are always written (no omitempty in the Go type), "flags" only when set; the
+  // member follows intelRdt, as in the Go struct.
+  oci::Spec spec = *oci::parse_config(read_fixture("full-1.3.json")).value;
+  spec.linux_config->memory_policy = oci::MemoryPolicy{"MPOL_DEFAULT", "", {}};
+  const std::string text = oci::to_json(spec, oci::JsonStyle::compact);
+  EXPECT_NE(text.find(R"("intelRdt":)"), std::string::npos);
+  EXPECT_LT(text.find(R"("intelRdt":)"), text.find(R"("memoryPolicy":{"mode":"MPOL_DEFAULT","nodes":""})"))
+      << text;
+  EXPECT_LT(text.find(R"("memoryPolicy":)"), text.find(R"("personality":)")) << text;
+  const auto back = oci::parse_config(text);
+  ASSERT_TRUE(back.ok()) << oci::format_diagnostics(back.errors);
+  EXPECT_EQ(*back.value->linux_config->memory_policy, *spec.linux_config->memory_policy);
+  // Absent "nodes" reads as none.
+  auto doc = fixture_json("full-1.3.json");
+  oci_test::erase_at(doc, "/linux/memoryPolicy/nodes");
+  const auto without = oci::parse_config(boost::json::serialize(doc));
+  ASSERT_TRUE(without.ok()) << oci::format_diagnostics(without.errors);
+  EXPECT_EQ(without.value->linux_config->memory_policy->nodes, "");
+}
+
+TEST(Config, Spec130RequiredMembersAreNamed) {
+  auto doc = fixture_json("full-1.3.json");
+  oci_test::erase_at(doc, "/linux/memoryPolicy/mode");
+  oci_test::erase_at(doc, "/vm/hwConfig/iomems/1/firstMFN");
+  oci_test::erase_at(doc, "/vm/hwConfig/iomems/0/nrMFNs");
+  const auto r = oci::parse_config(boost::json::serialize(doc));
+  EXPECT_FALSE(r.ok());
+  for (const auto* p : {"/linux/memoryPolicy/mode", "/vm/hwConfig/iomems/1/firstMFN", "/vm/hwConfig/iomems/0/nrMFNs"}) {
+    EXPECT_TRUE(has_error(r.errors, p, "is required but missing")) << p << "\n" << oci::format_diagnostics(r.errors);
+  }
+  EXPECT_EQ(r.errors.size(), 3U) << oci::format_diagnostics(r.errors);
+}
+
 // ---- type errors ----
 
 struct TypeCase {
@@ -205,6 +265,30 @@ INSTANTIATE_TEST_SUITE_P(
                       TypeCase{"/annotations", "[]", "must be an object whose members are strings, got an array"},
                       TypeCase{"/hooks/poststop/0/timeout", "\"10\"", "must be an integer"},
                       TypeCase{"/vm/kernel", "\"vmlinuz\"", "must be an object, got a string"}));
+
+class TypeErrorTest130 : public TypeErrorTest {};
+
+TEST_P(TypeErrorTest130, NamesThePointerAndTheExpectedType) {
+  auto doc = fixture_json("full-1.3.json");
+  oci_test::set_at(doc, GetParam().pointer, boost::json::parse(GetParam().json_value));
+  const auto r = oci::parse_config(boost::json::serialize(doc));
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(has_error(r.errors, GetParam().pointer, GetParam().message)) << oci::format_diagnostics(r.errors);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Config, TypeErrorTest130,
+    ::testing::Values(TypeCase{"/linux/memoryPolicy", "\"MPOL_BIND\"", "must be an object, got a string"},
+                      TypeCase{"/linux/memoryPolicy/mode", "2", "must be a string, got a number"},
+                      TypeCase{"/linux/memoryPolicy/nodes", "[0, 1]", "must be a string, got an array"},
+                      TypeCase{"/linux/memoryPolicy/flags", "\"MPOL_F_STATIC_NODES\"",
+                               "must be an array of strings, got a string"},
+                      TypeCase{"/linux/memoryPolicy/flags/0", "32768", "must be a string, got a number"},
+                      TypeCase{"/vm/hwConfig/vcpus", "-1", "must be an integer between 0 and 4294967295, got -1"},
+                      TypeCase{"/vm/hwConfig/memory", "1.5", "must be an integer"},
+                      TypeCase{"/vm/hwConfig/irqs/0", "\"11\"", "must be an integer"},
+                      TypeCase{"/vm/hwConfig/iomems/0", "12288", "must be an object, got a number"},
+                      TypeCase{"/vm/hwConfig/iomems/1/firstGFN", "-3", "must be an integer between 0 and"}));
 
 TEST(Config, MissingRequiredMembersAreNamed) {
   auto doc = fixture_json("full-1.2.json");

@@ -53,6 +53,28 @@ TEST(Features, ListsWhatTheModelKnows) {
   EXPECT_EQ(f.annotations.at("org.opencontainers.runc.version"), "litebox 0.1.0");
 }
 
+TEST(Features, MemoryPolicyModesAndFlagsArePublishedWhenApplied) {
+  oci::PlatformSupport p = linux_platform();
+  EXPECT_FALSE(oci::make_features(p).linux_features->memory_policy);
+  p.memory_policy = true;
+  const oci::Features f = oci::make_features(p);
+  ASSERT_TRUE(f.linux_features->memory_policy);
+  const auto& mp = *f.linux_features->memory_policy;
+  EXPECT_EQ(mp.modes, (std::vector<std::string>{"MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE",
+                                                "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED", "MPOL_PREFERRED_MANY",
+                                                "MPOL_LOCAL"}));
+  EXPECT_EQ(mp.flags,
+            (std::vector<std::string>{"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"}));
+  // features-linux.md's member names, and intelRdt's 1.3.0 "monitoring".
+  const auto doc = boost::json::parse(oci::to_json(f));
+  EXPECT_EQ(doc.at("linux").at("memoryPolicy").at("modes").at(1), "MPOL_BIND");
+  EXPECT_EQ(doc.at("linux").at("memoryPolicy").at("flags").at(2), "MPOL_F_STATIC_NODES");
+  EXPECT_FALSE(doc.at("linux").at("intelRdt").at("monitoring").as_bool());
+  const auto back = oci::parse_features(oci::to_json(f));
+  ASSERT_TRUE(back.ok()) << oci::format_diagnostics(back.errors);
+  EXPECT_EQ(*back.value, f);
+}
+
 TEST(Features, WithoutSeccompPublishesNoSeccompLists) {
   oci::PlatformSupport p;
   const oci::Features f = oci::make_features(p);

@@ -17,6 +17,7 @@ namespace oci_test {
 inline constexpr std::string_view kFixtures[] = {
     "runc-spec.json",          "runc-spec-rootless.json", "containerd-ctr-run.json",
     "kubernetes-pod-container.json", "windows-container.json",  "full-1.2.json",
+    "full-1.3.json",
 };
 
 inline std::string read_fixture(std::string_view name) {

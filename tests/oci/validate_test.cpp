@@ -6,6 +6,7 @@
 
 #include "oci/config.hpp"
 #include "oci/validate.hpp"
+#include "oci/version.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -41,6 +42,7 @@ oci::Validation validate_edited(std::string_view fixture, const std::vector<Edit
 constexpr std::string_view kLinux = "full-1.2.json";
 constexpr std::string_view kRunc = "runc-spec.json";
 constexpr std::string_view kWin = "windows-container.json";
+constexpr std::string_view kLinux13 = "full-1.3.json";  // with linux.memoryPolicy (MPOL_INTERLEAVE) and vm.hwConfig
 
 const std::vector<RuleCase>& rule_cases() {
   static const std::vector<RuleCase> cases = {
@@ -162,6 +164,46 @@ const std::vector<RuleCase>& rule_cases() {
        "/linux/netDevices/averyveryverylongname", "is not a network interface name"},
       {"NetDeviceBadName", kLinux, {{"/linux/netDevices/eth1/name", "\"a:b\""}}, "/linux/netDevices/eth1/name",
        "is not a network interface name"},
+      // ---- linux.memoryPolicy ----
+      {"MemoryPolicyUnknownMode", kLinux13, {{"/linux/memoryPolicy/mode", "\"INTERLEAVE\""}},
+       "/linux/memoryPolicy/mode", "unknown memory policy mode \"INTERLEAVE\" (expected one of MPOL_DEFAULT"},
+      {"MemoryPolicyEmptyMode", kLinux13, {{"/linux/memoryPolicy/mode", "\"\""}}, "/linux/memoryPolicy/mode",
+       "unknown memory policy mode \"\""},
+      {"MemoryPolicyUnknownFlag", kLinux13, {{"/linux/memoryPolicy/flags/0", "\"badflag\""}},
+       "/linux/memoryPolicy/flags/0", "unknown memory policy flag \"badflag\""},
+      {"MemoryPolicyNodesMalformed", kLinux13, {{"/linux/memoryPolicy/nodes", "\"0-\""}},
+       "/linux/memoryPolicy/nodes", "must be a memory node list such as \"0-3,7\", got \"0-\""},
+      {"MemoryPolicyNodesReversedRange", kLinux13, {{"/linux/memoryPolicy/nodes", "\"3-1\""}},
+       "/linux/memoryPolicy/nodes", "must be a memory node list"},
+      {"MemoryPolicyNodesTooLarge", kLinux13, {{"/linux/memoryPolicy/nodes", "\"0-9876543210\""}},
+       "/linux/memoryPolicy/nodes", "must be a memory node list"},
+      {"MemoryPolicyNodesNotNumbers", kLinux13, {{"/linux/memoryPolicy/nodes", "\"node0\""}},
+       "/linux/memoryPolicy/nodes", "must be a memory node list"},
+      {"MemoryPolicyBindWithoutNodes", kLinux13,
+       {{"/linux/memoryPolicy/mode", "\"MPOL_BIND\""}, {"/linux/memoryPolicy/nodes", std::nullopt}},
+       "/linux/memoryPolicy/nodes", "is required with mode MPOL_BIND"},
+      {"MemoryPolicyInterleaveWithEmptyNodes", kLinux13, {{"/linux/memoryPolicy/nodes", "\"\""}},
+       "/linux/memoryPolicy/nodes", "is required with mode MPOL_INTERLEAVE"},
+      {"MemoryPolicyPreferredManyWithoutNodes", kLinux13,
+       {{"/linux/memoryPolicy/mode", "\"MPOL_PREFERRED_MANY\""}, {"/linux/memoryPolicy/nodes", "\"\""},
+        {"/linux/memoryPolicy/flags", "[]"}},
+       "/linux/memoryPolicy/nodes", "is required with mode MPOL_PREFERRED_MANY"},
+      {"MemoryPolicyDefaultWithNodes", kLinux13,
+       {{"/linux/memoryPolicy/mode", "\"MPOL_DEFAULT\""}, {"/linux/memoryPolicy/nodes", "\"0-7\""}},
+       "/linux/memoryPolicy/nodes", "must be empty with mode MPOL_DEFAULT, which takes no nodes; got \"0-7\""},
+      {"MemoryPolicyLocalWithNodes", kLinux13,
+       {{"/linux/memoryPolicy/mode", "\"MPOL_LOCAL\""}, {"/linux/memoryPolicy/flags", "[]"}},
+       "/linux/memoryPolicy/nodes", "must be empty with mode MPOL_LOCAL"},
+      {"MemoryPolicyStaticAndRelativeNodes", kLinux13,
+       {{"/linux/memoryPolicy/flags", "[\"MPOL_F_STATIC_NODES\", \"MPOL_F_RELATIVE_NODES\"]"}},
+       "/linux/memoryPolicy/flags/1",
+       "MPOL_F_RELATIVE_NODES and MPOL_F_STATIC_NODES (at /linux/memoryPolicy/flags/0) exclude each other"},
+      {"MemoryPolicyNumaBalancingWithInterleave", kLinux13,
+       {{"/linux/memoryPolicy/flags", "[\"MPOL_F_NUMA_BALANCING\"]"}}, "/linux/memoryPolicy/flags/0",
+       "MPOL_F_NUMA_BALANCING is only valid with mode MPOL_BIND or MPOL_PREFERRED_MANY, not MPOL_INTERLEAVE"},
+      {"MemoryPolicyNodeFlagWithoutNodes", kLinux13,
+       {{"/linux/memoryPolicy/mode", "\"MPOL_PREFERRED\""}, {"/linux/memoryPolicy/nodes", "\"\""}},
+       "/linux/memoryPolicy/flags/0", "MPOL_F_STATIC_NODES needs a node list, and mode MPOL_PREFERRED has none"},
       // ---- linux.resources ----
       {"DeviceRuleUnknownType", kLinux, {{"/linux/resources/devices/1/type", "\"x\""}},
        "/linux/resources/devices/1/type", "expected a, b or c"},
@@ -298,6 +340,52 @@ TEST(Validate, NewerMinorVersionIsAWarning) {
   const auto v = validate_edited(kLinux, {{"/ociVersion", "\"1.9.0\""}});
   EXPECT_TRUE(v.ok());
   EXPECT_TRUE(has_error(v.warnings, "/ociVersion", "newer than"));
+}
+
+TEST(Validate, TheNewestKnownVersionGivesNoWarningANewerOneDoes) {
+  // containerd 2.4 writes 1.3.0 into every config.json.
+  EXPECT_EQ(oci::kOciVersionMax, "1.3.0");
+  for (const auto* version : {"\"1.3.0\"", "\"1.2.1\"", "\"1.3.0-rc.1\"", "\"1.3.0+dev\""}) {
+    const auto v = validate_edited(kLinux13, {{"/ociVersion", version}});
+    EXPECT_TRUE(v.ok()) << version << "\n" << oci::format_diagnostics(v.errors);
+    EXPECT_FALSE(has_error(v.warnings, "/ociVersion", "")) << version << "\n" << oci::format_diagnostics(v.warnings);
+  }
+  for (const auto* version : {"\"1.4.0\"", "\"1.3.1\""}) {
+    const auto v = validate_edited(kLinux13, {{"/ociVersion", version}});
+    EXPECT_TRUE(v.ok()) << version;
+    EXPECT_TRUE(has_error(v.warnings, "/ociVersion", "is newer than 1.3.0, the newest this runtime knows")) << version;
+  }
+}
+
+TEST(Validate, MemoryPolicyModesAndTheirNodes) {
+  struct Case {
+    std::string_view mode;
+    std::string_view nodes;
+    std::string_view flags;
+  };
+  // Accepted: what set_mempolicy(2) takes (MPOL_PREFERRED without nodes is local allocation; the kernel
+  // ignores MPOL_DEFAULT's flags).
+  for (const Case& ok : {Case{"MPOL_DEFAULT", "", "[]"}, Case{"MPOL_LOCAL", "", "[]"},
+                         Case{"MPOL_BIND", "0", "[\"MPOL_F_NUMA_BALANCING\", \"MPOL_F_STATIC_NODES\"]"},
+                         Case{"MPOL_PREFERRED_MANY", "0-1", "[\"MPOL_F_NUMA_BALANCING\"]"},
+                         Case{"MPOL_WEIGHTED_INTERLEAVE", " 0 , 2-3 ", "[\"MPOL_F_RELATIVE_NODES\"]"},
+                         Case{"MPOL_PREFERRED", "", "[]"}, Case{"MPOL_PREFERRED", "1", "[\"MPOL_F_RELATIVE_NODES\"]"},
+                         Case{"MPOL_DEFAULT", "", "[\"MPOL_F_STATIC_NODES\"]"}}) {
+    const std::string policy = "{\"mode\":\"" + std::string(ok.mode) + "\",\"nodes\":\"" + std::string(ok.nodes) +
+                               "\",\"flags\":" + std::string(ok.flags) + "}";
+    const auto v = validate_edited(kLinux13, {{"/linux/memoryPolicy", policy}});
+    EXPECT_TRUE(v.ok()) << policy << "\n" << oci::format_diagnostics(v.errors);
+  }
+  // Without "nodes" at all (its Go member has no omitempty, but reading does not require it).
+  EXPECT_TRUE(validate_edited(kLinux13, {{"/linux/memoryPolicy", "{\"mode\":\"MPOL_DEFAULT\"}"}}).ok());
+  // Every problem at once, each at its pointer.
+  const auto v = validate_edited(
+      kLinux13, {{"/linux/memoryPolicy",
+                  "{\"mode\":\"MPOL_LOCAL\",\"nodes\":\"1\",\"flags\":[\"MPOL_F_NUMA_BALANCING\",\"nope\"]}"}});
+  EXPECT_EQ(v.errors.size(), 3U) << oci::format_diagnostics(v.errors);
+  EXPECT_TRUE(has_error(v.errors, "/linux/memoryPolicy/nodes", "must be empty with mode MPOL_LOCAL"));
+  EXPECT_TRUE(has_error(v.errors, "/linux/memoryPolicy/flags/0", "only valid with mode MPOL_BIND"));
+  EXPECT_TRUE(has_error(v.errors, "/linux/memoryPolicy/flags/1", "unknown memory policy flag \"nope\""));
 }
 
 TEST(Validate, AcceptsTheSpecsVersionForms) {

@@ -45,10 +45,19 @@ struct EnabledFeature {
 
 // "linux.intelRdt".
 struct IntelRdtFeatures {
-  std::optional<bool> enabled;   // "enabled"
-  std::optional<bool> schemata;  // "schemata": linux.intelRdt.schemata is implemented
+  std::optional<bool> enabled;     // "enabled"
+  std::optional<bool> schemata;    // "schemata": linux.intelRdt.schemata is implemented
+  std::optional<bool> monitoring;  // "monitoring" (spec 1.3.0): linux.intelRdt.enableMonitoring is implemented
 
   bool operator==(const IntelRdtFeatures&) const = default;
+};
+
+// "linux.memoryPolicy" (spec 1.3.0): the linux.memoryPolicy modes and flags the runtime recognizes.
+struct MemoryPolicyFeatures {
+  std::vector<std::string> modes;  // "modes": MPOL_*
+  std::vector<std::string> flags;  // "flags": MPOL_F_*
+
+  bool operator==(const MemoryPolicyFeatures&) const = default;
 };
 
 // "linux.mountExtensions".
@@ -67,6 +76,7 @@ struct LinuxFeatures {
   std::optional<EnabledFeature> apparmor;                    // "apparmor"
   std::optional<EnabledFeature> selinux;                     // "selinux"
   std::optional<IntelRdtFeatures> intel_rdt;                 // "intelRdt"
+  std::optional<MemoryPolicyFeatures> memory_policy;         // "memoryPolicy"
   std::optional<MountExtensionsFeatures> mount_extensions;   // "mountExtensions"
   std::optional<EnabledFeature> net_devices;                 // "netDevices"
 
@@ -101,6 +111,7 @@ struct PlatformSupport {
   bool intel_rdt = false;
   bool idmap_mounts = false;
   bool net_devices = false;
+  bool memory_policy = false;  // linux.memoryPolicy is applied (publishes the modes and flags)
   std::map<std::string, std::string> annotations;  // e.g. the runtime's name and version
   std::vector<std::string> potentially_unsafe_config_annotations;
 };

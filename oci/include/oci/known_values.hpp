@@ -26,6 +26,8 @@ Names rootfs_propagations();    // shared, slave, private, unbindable (and their
 Names time_offset_clocks();     // boottime, monotonic
 Names device_types();           // c, b, u, p
 Names vm_image_formats();       // raw, qcow2, vdi, vmdk, vhd
+Names memory_policy_modes();    // MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, ... (linux.memoryPolicy.mode)
+Names memory_policy_flags();    // MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES
 
 // Whether `names` contains `name` (exact, case-sensitive).
 bool contains(Names names, std::string_view name);

@@ -39,12 +39,21 @@ struct IntelRdt {
   std::string clos_id;                  // "closID": resctrl group name
   std::string l3_cache_schema;          // "l3CacheSchema": "L3:<id>=<mask>;..."
   std::string mem_bw_schema;            // "memBwSchema": "MB:<id>=<bandwidth>;..."
-  std::vector<std::string> schemata;    // "schemata" (spec 1.2.1): raw resctrl schemata lines
+  std::vector<std::string> schemata;    // "schemata" (spec 1.3.0): raw resctrl schemata lines
   bool enable_cmt = false;              // "enableCMT"
   bool enable_mbm = false;              // "enableMBM"
-  bool enable_monitoring = false;       // "enableMonitoring" (spec 1.2.1)
+  bool enable_monitoring = false;       // "enableMonitoring" (spec 1.3.0)
 
   bool operator==(const IntelRdt&) const = default;
+};
+
+// "memoryPolicy" (spec 1.3.0): the NUMA memory policy set_mempolicy(2) gives the container's processes.
+struct MemoryPolicy {
+  std::string mode;                // "mode": MPOL_DEFAULT, MPOL_BIND, ... (required)
+  std::string nodes;               // "nodes": a node list such as "0-3,7"; none for MPOL_DEFAULT and MPOL_LOCAL
+  std::vector<std::string> flags;  // "flags": MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES
+
+  bool operator==(const MemoryPolicy&) const = default;
 };
 
 // "personality": the personality(2) domain.
@@ -80,6 +89,7 @@ struct Linux {
   std::string cgroups_path;                      // "cgroupsPath"
   std::optional<LinuxResources> resources;       // "resources"
   std::optional<IntelRdt> intel_rdt;             // "intelRdt"
+  std::optional<MemoryPolicy> memory_policy;     // "memoryPolicy" (spec 1.3.0)
   std::map<std::string, std::string> sysctl;     // "sysctl"
   std::optional<Seccomp> seccomp;                // "seccomp"
   std::string rootfs_propagation;                // "rootfsPropagation"
@@ -87,7 +97,7 @@ struct Linux {
   std::vector<std::string> readonly_paths;       // "readonlyPaths"
   std::string mount_label;                       // "mountLabel"
   std::optional<Personality> personality;        // "personality"
-  std::map<std::string, NetDevice> net_devices;  // "netDevices" (spec 1.2)
+  std::map<std::string, NetDevice> net_devices;  // "netDevices" (spec 1.3.0)
 
   bool operator==(const Linux&) const = default;
 };

@@ -8,9 +8,9 @@ namespace oci {
 
 // The oldest and newest runtime-spec versions the model covers (features.json "ociVersionMin"/"Max").
 inline constexpr std::string_view kOciVersionMin = "1.0.0";
-inline constexpr std::string_view kOciVersionMax = "1.2.1";
+inline constexpr std::string_view kOciVersionMax = "1.3.0";
 // The version written into documents this runtime produces (state.json, generated configs).
-inline constexpr std::string_view kOciVersion = "1.2.1";
+inline constexpr std::string_view kOciVersion = "1.3.0";
 
 // A parsed semantic version "MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]".
 struct SemanticVersion {

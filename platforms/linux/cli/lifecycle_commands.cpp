@@ -10,6 +10,7 @@
 
 #include "args.hpp"
 #include "cli.hpp"
+#include "oci/version.hpp"
 
 namespace litebox::cli {
 namespace lh = linux_host;
@@ -92,7 +93,7 @@ boost::json::object state_json(const lh::ContainerInfo& info) {
   boost::json::object annotations;
   for (const auto& [k, v] : info.record.annotations) annotations[k] = v;
   boost::json::object o{
-      {"ociVersion", "1.2.0"},
+      {"ociVersion", boost::json::string_view(oci::kOciVersion.data(), oci::kOciVersion.size())},
       {"id", info.record.id},
       {"pid", info.status == lh::ContainerStatus::stopped ? 0 : info.record.init_pid},
       {"status", std::string(lh::to_string(info.status))},

@@ -8,6 +8,7 @@
 #include "args.hpp"
 #include "cli.hpp"
 #include "log_setup.hpp"
+#include "oci/version.hpp"
 
 namespace {
 
@@ -56,7 +57,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (parsed->has("version")) {
-    std::printf("litebox-runtime version 0.1.0\nspec: 1.2.0\n");
+    std::printf("litebox-runtime version 0.1.0\nspec: %.*s\n", static_cast<int>(oci::kOciVersion.size()),
+                oci::kOciVersion.data());
     return 0;
   }
   if (parsed->has("help") || parsed->positional.empty()) {

@@ -67,6 +67,13 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
   spec.process->env.insert(spec.process->env.end(), request.extra_env.begin(), request.extra_env.end());
   const oci::Linux no_linux;
   const oci::Linux& linux_config = spec.linux_config ? *spec.linux_config : no_linux;
+  // Refused rather than ignored: a container that asked for them would run without them unnoticed.
+  if (!linux_config.net_devices.empty()) {
+    return Error{EOPNOTSUPP, "linux.netDevices (moving host network devices into the container) is not supported yet"};
+  }
+  if (linux_config.intel_rdt) {
+    return Error{EOPNOTSUPP, "linux.intelRdt (resctrl cache and memory bandwidth allocation) is not supported yet"};
+  }
 
   std::filesystem::path rootfs = spec.root->path;
   if (rootfs.is_relative()) rootfs = bundle / rootfs;

@@ -17,6 +17,7 @@
 #include "litebox/linux/container.hpp"
 #include "litebox/linux/hooks.hpp"
 #include "oci/config.hpp"
+#include "oci/version.hpp"
 #include "runtime_internal.hpp"
 
 namespace litebox::linux_host {
@@ -117,7 +118,7 @@ Runtime::Runtime(RuntimeConfig config) : config_(std::move(config)) {}
 
 oci::State ContainerInfo::oci_state() const {
   oci::State s;
-  s.oci_version = "1.2.0";
+  s.oci_version = std::string(oci::kOciVersion);
   s.id = record.id;
   switch (status) {
     case ContainerStatus::creating: s.status = oci::Status::creating; break;

@@ -11,6 +11,7 @@ oci::Features runtime_features() {
   platform.cgroup_v1 = true;
   platform.cgroup_v2 = true;
   platform.cgroup_systemd = true;  // the slice:prefix:name form of cgroupsPath
+  platform.memory_policy = true;   // linux.memoryPolicy: set_mempolicy(2) in the init and exec'd processes
   platform.annotations = {{"io.github.litebox.runtime.version", "0.1.0"}};
   return oci::make_features(platform);
 }

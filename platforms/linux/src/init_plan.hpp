@@ -49,7 +49,8 @@ struct InitPlan {
 // plan.core_program (compiled once per runtime process). Nothing when core_channel < 0.
 Status plan_core(InitPlan& plan, int core_channel, core::CoreFilterScope scope);
 
-// The spec's process (with linux.seccomp and linux.personality) made ready for the child; notes logged.
+// The spec's process (with linux.seccomp, linux.personality and linux.memoryPolicy) made ready for the child;
+// notes logged.
 Expected<ProcessPlan> plan_process(const oci::Spec& spec);
 
 // Runs in the forked child; never returns. Reports failures over `sync` and exits 1.

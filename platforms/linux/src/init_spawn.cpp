@@ -76,7 +76,8 @@ std::string mapping_text(const std::vector<oci::IdMapping>& mappings) {
 Expected<ProcessPlan> plan_process(const oci::Spec& spec) {
   const oci::Linux no_linux;
   const oci::Linux& linux_config = spec.linux_config ? *spec.linux_config : no_linux;
-  auto plan = make_process_plan(*spec.process, linux_config.seccomp, linux_config.personality);
+  auto plan = make_process_plan(*spec.process, linux_config.seccomp, linux_config.personality,
+                                linux_config.memory_policy);
   if (plan) {
     for (const auto& note : plan.value().notes) spdlog::info("{}", note);
   }

@@ -10,7 +10,9 @@
 
 #include <array>
 #include <cerrno>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include "child_safe_error.hpp"
 
@@ -64,6 +66,26 @@ constexpr std::array<Named<int>, 3> kIoPriorityClasses = {{
     {"IOPRIO_CLASS_IDLE", IOPRIO_CLASS_IDLE},
 }};
 
+// linux/mempolicy.h values, defined here: MPOL_WEIGHTED_INTERLEAVE (Linux 6.9) is newer than the headers of
+// some build machines, and the kernel, not the headers, decides what is accepted.
+constexpr std::array<Named<int>, 7> kMemoryPolicyModes = {{
+    {"MPOL_DEFAULT", 0},
+    {"MPOL_PREFERRED", 1},
+    {"MPOL_BIND", 2},
+    {"MPOL_INTERLEAVE", 3},
+    {"MPOL_LOCAL", 4},
+    {"MPOL_PREFERRED_MANY", 5},
+    {"MPOL_WEIGHTED_INTERLEAVE", 6},
+}};
+
+constexpr std::array<Named<int>, 3> kMemoryPolicyFlags = {{
+    {"MPOL_F_STATIC_NODES", 1 << 15},
+    {"MPOL_F_RELATIVE_NODES", 1 << 14},
+    {"MPOL_F_NUMA_BALANCING", 1 << 13},
+}};
+
+constexpr unsigned kBitsPerWord = sizeof(unsigned long) * 8;
+
 template <typename Value, std::size_t N>
 std::optional<Value> find_named(const std::array<Named<Value>, N>& table, std::string_view name) {
   for (const Named<Value>& entry : table) {
@@ -74,7 +96,76 @@ std::optional<Value> find_named(const std::array<Named<Value>, N>& table, std::s
   return std::nullopt;
 }
 
+std::string_view trim_spaces(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return text;
+}
+
+// A decimal node number no larger than `max_node`.
+std::optional<unsigned long> parse_node(std::string_view digits, unsigned long max_node) {
+  if (digits.empty()) return std::nullopt;
+  unsigned long value = 0;
+  for (const char ch : digits) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned long>(ch - '0');
+    if (value > max_node) return max_node + 1;  // reported as too large, whatever the remaining digits
+  }
+  return value;
+}
+
 }  // namespace
+
+Expected<MemoryPolicySetting> make_memory_policy_setting(const oci::MemoryPolicy& policy) {
+  MemoryPolicySetting setting;
+  std::optional<int> mode = find_named(kMemoryPolicyModes, policy.mode);
+  if (!mode) {
+    return Error{EINVAL, "unknown memory policy mode \"" + policy.mode + "\""};
+  }
+  setting.mode = *mode;
+  setting.request = policy.mode;
+  for (const std::string& flag : policy.flags) {
+    std::optional<int> value = find_named(kMemoryPolicyFlags, flag);
+    if (!value) {
+      return Error{EINVAL, "unknown memory policy flag \"" + flag + "\""};
+    }
+    setting.mode |= *value;
+    setting.request += "|" + flag;
+  }
+  setting.request += " nodes \"" + policy.nodes + "\"";
+  if (policy.nodes.empty()) return setting;
+
+  // The kernel reads at most a page of node bits (get_nodes: maxnode - 1 <= PAGE_SIZE * 8).
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const unsigned long max_node = static_cast<unsigned long>(page > 0 ? page : 4096) * 8 - 1;
+  const auto bad_list = [&policy](const std::string& why) {
+    return Error{EINVAL, "memory policy nodes \"" + policy.nodes + "\": " + why};
+  };
+  std::string_view rest = policy.nodes;
+  while (true) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = trim_spaces(rest.substr(0, comma));
+    const std::size_t dash = item.find('-');
+    const std::optional<unsigned long> low = parse_node(item.substr(0, dash), max_node);
+    const std::optional<unsigned long> high =
+        dash == std::string_view::npos ? low : parse_node(item.substr(dash + 1), max_node);
+    if (!low || !high || *low > *high) {
+      return bad_list("\"" + std::string(item) + "\" is not a node or a range of nodes such as \"0-3\"");
+    }
+    if (*high > max_node) {
+      return bad_list("nodes above " + std::to_string(max_node) + " cannot be given to set_mempolicy(2)");
+    }
+    const std::size_t words = *high / kBitsPerWord + 1;
+    if (setting.nodemask.size() < words) setting.nodemask.resize(words, 0);
+    for (unsigned long node = *low; node <= *high; ++node) {
+      setting.nodemask[node / kBitsPerWord] |= 1UL << (node % kBitsPerWord);
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  setting.maxnode = setting.nodemask.size() * kBitsPerWord + 1;
+  return setting;
+}
 
 Expected<PersonalitySetting> make_personality_setting(const oci::Personality& personality) {
   PersonalitySetting setting;
@@ -172,6 +263,20 @@ Status apply_personality(const PersonalitySetting& setting) {
 Status apply_io_priority(int value) {
   if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, value) != 0) {
     return detail::child_error("ioprio_set(" + std::to_string(value) + ")", errno);
+  }
+  return {};
+}
+
+Status apply_memory_policy(const MemoryPolicySetting& setting) {
+  const unsigned long* nodemask = setting.nodemask.empty() ? nullptr : setting.nodemask.data();
+  if (syscall(SYS_set_mempolicy, setting.mode, nodemask, setting.maxnode) != 0) {
+    const int error = errno;
+    std::string message = "set_mempolicy " + setting.request + ": " + detail::errno_text(error);
+    if (error == EINVAL) {
+      message += " (a node that does not exist, is offline or is outside the container's cpuset, or a mode, "
+                 "node and flag combination set_mempolicy(2) refuses)";
+    }
+    return Error{error, std::move(message)};
   }
   return {};
 }

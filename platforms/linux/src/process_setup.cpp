@@ -19,7 +19,8 @@ void append_notes(std::vector<std::string>& to, const std::vector<T>& from) {
 }  // namespace
 
 Expected<ProcessPlan> make_process_plan(const oci::Process& process, const std::optional<oci::Seccomp>& seccomp,
-                                        const std::optional<oci::Personality>& personality) {
+                                        const std::optional<oci::Personality>& personality,
+                                        const std::optional<oci::MemoryPolicy>& memory_policy) {
   ProcessPlan plan;
   plan.no_new_privileges = process.no_new_privileges;
   plan.oom_score_adj = process.oom_score_adj;
@@ -54,6 +55,13 @@ Expected<ProcessPlan> make_process_plan(const oci::Process& process, const std::
       return std::move(setting).error();
     }
     plan.scheduler = setting.value();
+  }
+  if (memory_policy) {
+    Expected<MemoryPolicySetting> setting = make_memory_policy_setting(*memory_policy);
+    if (!setting) {
+      return std::move(setting).error();
+    }
+    plan.memory_policy = std::move(setting).value();
   }
 
   Expected<int> last_cap = read_cap_last_cap();
@@ -136,6 +144,11 @@ Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const P
   if (plan.io_priority) {
     if (Status status = apply_io_priority(*plan.io_priority); !status) {
       return fail(std::move(status).error(), "set io priority");
+    }
+  }
+  if (plan.memory_policy) {
+    if (Status status = apply_memory_policy(*plan.memory_policy); !status) {
+      return fail(std::move(status).error(), "set memory policy");
     }
   }
   if (plan.no_new_privileges) {

@@ -1,6 +1,7 @@
-// Everything the spec's `process` section and `linux.seccomp` / `linux.personality` make of the container's
-// process before execve, in one plan built (and checked) in the parent and applied in the child after fork,
-// in runc's order. Each step is also callable on its own (capabilities.hpp, process_credentials.hpp, ...).
+// Everything the spec's `process` section and `linux.seccomp` / `linux.personality` / `linux.memoryPolicy`
+// make of the container's process before execve, in one plan built (and checked) in the parent and applied
+// in the child after fork, in runc's order. Each step is also callable on its own (capabilities.hpp,
+// process_credentials.hpp, ...).
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +29,7 @@ struct ProcessPlan {
   std::optional<PersonalitySetting> personality;
   std::optional<int> io_priority;  // ioprio_set value
   std::optional<SchedulerSetting> scheduler;
+  std::optional<MemoryPolicySetting> memory_policy;  // linux.memoryPolicy
   CapabilityPlan capabilities;
   UserPlan user;
   std::optional<SeccompProgram> seccomp;
@@ -38,9 +40,11 @@ struct ProcessPlan {
 };
 
 // Parent side: translates and checks everything (unknown capability, rlimit, seccomp action / arch / flag /
-// operator, scheduler policy, ...). Reads /proc/sys/kernel/cap_last_cap and compiles the seccomp filter.
+// operator, scheduler policy, memory policy mode / flag / node list, ...). Reads
+// /proc/sys/kernel/cap_last_cap and compiles the seccomp filter.
 Expected<ProcessPlan> make_process_plan(const oci::Process& process, const std::optional<oci::Seccomp>& seccomp,
-                                        const std::optional<oci::Personality>& personality);
+                                        const std::optional<oci::Personality>& personality,
+                                        const std::optional<oci::MemoryPolicy>& memory_policy = std::nullopt);
 
 struct ProcessSetupOptions {
   bool apply_rlimits = true;         // false when the parent set them with apply_rlimits_to (runc does)
@@ -67,12 +71,15 @@ struct ProcessSetupResult {
 };
 
 // Child side (after fork, root and namespaces set up): applies the plan in runc's order
-//   rlimits, oom_score_adj, personality, scheduler, io priority, no_new_privs,
+//   rlimits, oom_score_adj, personality, scheduler, io priority, memory policy, no_new_privs,
 //   seccomp (without noNewPrivileges: while CAP_SYS_ADMIN is held), then the core's filter if given,
 //   bounding set drop, PR_SET_KEEPCAPS, stdio ownership, setgroups/setresgid/setresuid, keepcaps cleared,
 //   capset (effective, permitted, inheritable), ambient set, umask,
 //   executable lookup, seccomp (with noNewPrivileges: last, unless options.load_late_seccomp is false),
 //   then the core's filter if given.
+// The memory policy is set where runc 1.4 sets it, with the scheduling attributes: after the root file
+// system and namespaces are done, before any seccomp filter (a profile may refuse set_mempolicy, as Docker's
+// does without CAP_SYS_NICE). The process keeps it through execve; startContainer hooks inherit it too.
 // The first failure is returned with the step's name ("switch user: setresuid 1000: ..."), and a listener fd
 // already obtained is closed. No logging, no locks.
 Expected<ProcessSetupResult> apply_process_plan(const ProcessPlan& plan, const ProcessSetupOptions& options = {});
