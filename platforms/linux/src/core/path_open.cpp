@@ -193,6 +193,29 @@ int open_acting_as(const GuestCredentials& creds, bool as_guest, Open&& open) no
 }  // namespace
 
 namespace {
+// procfs resolves "self", "thread-self" and its two top-level links to them ("net" -> self/net, "mounts" ->
+// self/mounts) for the opener, which is the shim and has no pid in the guest's procfs (ENOENT). `rest` is a
+// path below a procfs root; the result names the caller instead, or is empty when there is nothing to
+// rewrite. A last component opened with O_NOFOLLOW stays the link it is.
+std::string caller_procfs_path(std::string_view rest, pid_t pid, pid_t tid, bool nofollow) {
+  const std::string_view first = rest.substr(0, rest.find('/'));
+  const std::string_view tail = rest.substr(first.size());  // "" or "/..."
+  if (tail.empty() && nofollow) return {};
+  if (first == "self") return std::to_string(pid) + std::string(tail);
+  if (first == "thread-self") return std::to_string(pid) + "/task/" + std::to_string(tid) + std::string(tail);
+  if (first == "net" || first == "mounts") return std::to_string(pid) + "/" + std::string(rest);
+  return {};
+}
+
+bool is_procfs_root(int dir) noexcept {
+  struct statfs fs {};
+  struct stat st {};
+  constexpr long kProcSuperMagic = 0x9fa0;  // PROC_SUPER_MAGIC
+  constexpr ino_t kProcRootIno = 1;         // PROC_ROOT_INO
+  return ::fstatfs(dir, &fs) == 0 && fs.f_type == kProcSuperMagic && ::fstat(dir, &st) == 0 &&
+         st.st_ino == kProcRootIno;
+}
+
 int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexcept {
   const GuestCredentials& creds = r.creds;
   const pid_t guest_pid = creds.nstgids.empty() ? creds.tgid : creds.nstgids.back();
@@ -210,6 +233,12 @@ int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexc
   // The caller's own descriptors: reopened from ours, as the kernel reopens /proc/self/fd/N.
   std::string path = r.path;
   const bool absolute = !path.empty() && path[0] == '/';
+  const bool nofollow = (open_flags & O_NOFOLLOW) != 0 || (r.resolve & RESOLVE_NO_SYMLINKS) != 0;
+  if (!absolute && r.dir.valid()) {
+    // The same names relative to the procfs root (`cd /proc; cat net/dev`): checked only for those names.
+    std::string caller = caller_procfs_path(path, guest_pid, guest_tid, nofollow);
+    if (!caller.empty() && is_procfs_root(r.dir.get())) path = std::move(caller);
+  }
   // The caller's own magic links are still magic links: a caller that refuses them gets ELOOP.
   const bool no_magic = (r.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0;
   if (absolute) {
@@ -219,18 +248,12 @@ int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexc
       return open_acting_as(creds, as_guest,
                             [&] { return ::openat(proc_dir(), self.c_str(), own_flags & ~O_CREAT, 0); });
     }
-    // /proc/self and /proc/thread-self name the caller in the guest's procfs (procfs resolves them for the
-    // opener, which is the shim); its own exe, cwd and root links are its own to open.
-    const std::string tidied = [&] {
-      std::string t = path;
-      if (t.starts_with("/proc/self/") || t == "/proc/self") {
-        t = "/proc/" + std::to_string(guest_pid) + t.substr(10);
-      } else if (t.starts_with("/proc/thread-self/") || t == "/proc/thread-self") {
-        t = "/proc/" + std::to_string(guest_pid) + "/task/" + std::to_string(guest_tid) + t.substr(17);
-      }
-      return t;
-    }();
-    path = tidied;
+    // /proc/self, /proc/thread-self, /proc/net and /proc/mounts name the caller in the guest's procfs; its
+    // own exe, cwd and root links are its own to open.
+    if (path.starts_with("/proc/")) {
+      std::string caller = caller_procfs_path(std::string_view(path).substr(6), guest_pid, guest_tid, nofollow);
+      if (!caller.empty()) path = "/proc/" + caller;
+    }
     const std::string own = "/proc/" + std::to_string(guest_pid) + "/";
     for (const char* link : {"exe", "cwd", "root"}) {
       if (tidy(path) == own + link) {
