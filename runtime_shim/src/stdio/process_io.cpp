@@ -615,7 +615,9 @@ Expected<std::unique_ptr<ProcessIo>> ProcessIo::open(const StdioPaths& paths, st
 
   auto out_uri = parse_stdio_uri(paths.stdout_path);
   if (!out_uri) return std::move(out_uri).error().context("stdout");
-  auto err_uri = parse_stdio_uri(paths.stderr_path);
+  // A terminal has one output stream: containerd makes no stderr FIFO for it (nerdctl -t still names one),
+  // and runc's shim never opens it either.
+  auto err_uri = parse_stdio_uri(paths.terminal ? std::string_view() : std::string_view(paths.stderr_path));
   if (!err_uri) return std::move(err_uri).error().context("stderr");
   auto in_uri = parse_stdio_uri(paths.stdin_path);
   if (!in_uri) return std::move(in_uri).error().context("stdin");
