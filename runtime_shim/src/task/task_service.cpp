@@ -63,6 +63,14 @@ TaskService::TaskService(TaskServiceConfig config, linux_host::Runtime& runtime,
 }
 
 TaskService::~TaskService() {
+  {
+    // A Wait for a process that can no longer exit (an exec never started) would block for good, and the
+    // condition variable cannot be destroyed under a waiter.
+    std::unique_lock lock(mutex_);
+    closing_ = true;
+    exited_.notify_all();
+    exited_.wait_for(lock, std::chrono::seconds(5), [&] { return waiting_ == 0; });
+  }
   oom_.reset();
   // Exit threads hold a pointer to us: let them finish.
   for (int i = 0; i < 500 && finishing_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -258,16 +266,32 @@ RpcStatus TaskService::start_init(const std::shared_ptr<TaskContainer>& containe
   return {};
 }
 
+void TaskService::never_started(TaskProcess& process) {
+  // As runc's shim does: an exec that failed to start (or can no longer start) releases its Wait, which
+  // nerdctl and CRI issue before Start; 255 as its status, since it never ran.
+  if (process.status != types::CREATED) return;
+  process.status = types::STOPPED;
+  process.exit_status = 255;
+  process.exited_at = std::chrono::system_clock::now();
+  exited_.notify_all();
+}
+
 RpcStatus TaskService::start_exec(const std::shared_ptr<TaskContainer>& container,
                                   const std::shared_ptr<TaskProcess>& process, taskapi::StartResponse& response) {
+  auto failed = [&](RpcStatus status) {
+    std::lock_guard lock(mutex_);
+    never_started(*process);
+    return status;
+  };
   {
     std::lock_guard lock(mutex_);
     if (container->init->has_exited()) {
+      never_started(*process);
       return RpcStatus::error(StatusCode::failed_precondition, "container " + container->id + " is not running");
     }
   }
   auto io = ProcessIo::open(process->stdio, container->id, config_.namespace_name);
-  if (!io) return runtime_error(io.error());
+  if (!io) return failed(runtime_error(io.error()));
   {
     std::shared_lock guard(reaper_.runtime_guard());
     linux_host::ExecRequest exec_request;
@@ -276,14 +300,16 @@ RpcStatus TaskService::start_exec(const std::shared_ptr<TaskContainer>& containe
     std::optional<CoreChannel> core;
     if (container->core) {
       auto channel = CoreChannel::open(container->core_scope);
-      if (!channel) return runtime_error(channel.error());
+      if (!channel) return failed(runtime_error(channel.error()));
       core.emplace(std::move(channel.value()));
       exec_request.core_channel = core->process_end();
       exec_request.core_scope = core->scope();
-      if (auto handed = core->hand_to(*config_.core, container->id); !handed) return runtime_error(handed.error());
+      if (auto handed = core->hand_to(*config_.core, container->id); !handed) {
+        return failed(runtime_error(handed.error()));
+      }
     }
     auto started = runtime_.exec(container->id, exec_request);
-    if (!started) return runtime_error(started.error());
+    if (!started) return failed(runtime_error(started.error()));
 
     io.value()->attach(started.value().console_master);
     std::lock_guard lock(mutex_);
@@ -364,7 +390,13 @@ RpcStatus TaskService::wait(const taskapi::WaitRequest& request, taskapi::WaitRe
   std::shared_ptr<TaskContainer> container;
   std::shared_ptr<TaskProcess> process;
   if (auto found = find(request.id(), request.exec_id(), container, process); !found.ok()) return found;
-  exited_.wait(lock, [&] { return process->status == types::STOPPED; });
+  ++waiting_;
+  exited_.wait(lock, [&] { return process->status == types::STOPPED || closing_; });
+  --waiting_;
+  if (process->status != types::STOPPED) {
+    exited_.notify_all();  // the destructor waits for the last waiter
+    return RpcStatus::error(StatusCode::unavailable, "the shim is shutting down");
+  }
   response.set_exit_status(process->exit_status);
   set_timestamp(*response.mutable_exited_at(), process->exited_at);
   return {};
@@ -381,6 +413,7 @@ RpcStatus TaskService::remove(const taskapi::DeleteRequest& request, taskapi::De
         return RpcStatus::error(StatusCode::failed_precondition,
                                 "cannot delete running process " + process->exec_id + " of " + container->id);
       }
+      never_started(*process);
       container->execs.erase(process->exec_id);
       if (process->pid != 0) by_pid_.erase(process->pid);
       response.set_pid(static_cast<std::uint32_t>(process->pid));

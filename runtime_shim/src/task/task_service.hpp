@@ -86,6 +86,8 @@ class TaskService {
   linux_host::Expected<std::optional<CoreChannel>> core_channel_for(const std::string& id,
                                                                    const std::filesystem::path& bundle);
   RpcStatus start_init(const std::shared_ptr<TaskContainer>& container, taskapi::StartResponse& response);
+  // Marks an exec that never started as STOPPED (status 255) and wakes its Waits. Under mutex_.
+  void never_started(TaskProcess& process);
   RpcStatus start_exec(const std::shared_ptr<TaskContainer>& container, const std::shared_ptr<TaskProcess>& process,
                        taskapi::StartResponse& response);
   void finish_exit(std::shared_ptr<TaskProcess> process);
@@ -108,6 +110,8 @@ class TaskService {
   std::map<std::string, std::shared_ptr<TaskContainer>> containers_;
   std::map<pid_t, std::shared_ptr<TaskProcess>> by_pid_;
   std::atomic<int> finishing_{0};  // exit threads still running
+  int waiting_ = 0;                 // Wait calls blocked on exited_ (under mutex_)
+  bool closing_ = false;            // the service is being destroyed: blocked Waits return (under mutex_)
   bool exit_requested_ = false;
 
   std::unique_ptr<OomWatcher> oom_;
