@@ -331,6 +331,18 @@ TEST_F(Runtime, MemoryPolicyTheKernelRefusesFailsCreateWithTheErrnoAndTheRequest
   EXPECT_EQ(run_bad.out, "");
 }
 
+TEST_F(Runtime, DenyAllDeviceRulesStillAllowTheDefaultDevices) {
+  // CRI's specs deny every device and list only their own; the standard nodes and the terminal ones stay
+  // usable, as under runc (its AllowedDevices).
+  auto run = sh("head -c 3 /dev/zero | wc -c; echo x > /dev/null && echo null-ok; exec 3<>/dev/ptmx && echo ptmx-ok",
+                [](oci::Spec& s) {
+                  if (!s.linux_config->resources) s.linux_config->resources = oci::LinuxResources{};
+                  s.linux_config->resources->devices = {oci::DeviceCgroup{false, "a", std::nullopt, std::nullopt, "rwm"}};
+                });
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "3\nnull-ok\nptmx-ok\n") << run.err;
+}
+
 TEST_F(Runtime, NetDevicesAndIntelRdtAreRefusedNotIgnored) {
   auto net = sh("echo should-not-run", [](oci::Spec& s) {
     s.oci_version = "1.3.0";

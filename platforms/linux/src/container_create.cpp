@@ -49,6 +49,38 @@ struct CreateRollback {
 
 }  // namespace
 
+namespace {
+
+// The devices every container may use whatever its rules say, appended after them as runc does (its
+// AllowedDevices): CRI's specs deny everything and list only the spec's own devices, and rely on these for
+// the standard nodes, /dev/pts and /dev/ptmx (a terminal), and /dev/net/tun.
+oci::LinuxResources with_default_devices(const oci::LinuxResources& resources) {
+  oci::LinuxResources out = resources;
+  if (out.devices.empty()) return out;  // no rules: nothing is denied
+  struct Default {
+    const char* type;
+    std::optional<std::int64_t> major, minor;
+    const char* access;
+  };
+  constexpr std::nullopt_t any = std::nullopt;
+  const Default defaults[] = {
+      {"c", any, any, "m"},  {"b", any, any, "m"},  // mknod of any node (opening it stays denied)
+      {"c", 1, 3, "rwm"},    // /dev/null
+      {"c", 1, 8, "rwm"},    // /dev/random
+      {"c", 1, 7, "rwm"},    // /dev/full
+      {"c", 5, 0, "rwm"},    // /dev/tty
+      {"c", 1, 5, "rwm"},    // /dev/zero
+      {"c", 1, 9, "rwm"},    // /dev/urandom
+      {"c", 136, any, "rwm"},  // /dev/pts/*
+      {"c", 5, 2, "rwm"},    // /dev/ptmx
+      {"c", 10, 200, "rwm"},  // /dev/net/tun
+  };
+  for (const auto& d : defaults) out.devices.push_back(oci::DeviceCgroup{true, d.type, d.major, d.minor, d.access});
+  return out;
+}
+
+}  // namespace
+
 Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
   if (auto st = check_container_id(request.id); !st) return st.error();
   std::error_code ec;
@@ -117,7 +149,7 @@ Expected<StartedProcess> Runtime::create(const CreateRequest& request) {
   if (!cgroup) return std::move(cgroup).error().context("create cgroup");
   rollback.cgroup = std::move(cgroup.value());
   if (linux_config.resources) {
-    if (auto st = rollback.cgroup->apply(*linux_config.resources); !st) {
+    if (auto st = rollback.cgroup->apply(with_default_devices(*linux_config.resources)); !st) {
       return std::move(st).error().context("apply resources");
     }
   }
