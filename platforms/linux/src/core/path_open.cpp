@@ -11,6 +11,8 @@
 
 #include <cerrno>
 #include <charconv>
+#include <optional>
+#include <sched.h>
 #include <string_view>
 
 namespace litebox::linux_host::core::detail {
@@ -216,6 +218,62 @@ bool is_procfs_root(int dir) noexcept {
          st.st_ino == kProcRootIno;
 }
 
+// /proc/sys answers from the opener's namespaces (net.*, kernel.shm*, msg*, sem, hostname, ...): for an open
+// there the worker enters the caller's network, IPC and UTS namespaces (each a per-thread setns), and returns
+// to the shim's own after it.
+class InCallerNamespaces {
+ public:
+  explicit InCallerNamespaces(pid_t tid) noexcept {
+    (void)act_as_self();  // setns needs CAP_SYS_ADMIN
+    const std::string base = std::to_string(tid) + "/ns/";
+    for (Kind& kind : kinds_) {
+      const int theirs = ::openat(proc_dir(), (base + kind.name).c_str(), O_RDONLY | O_CLOEXEC);
+      if (theirs < 0) {
+        error_ = errno == ENOENT ? ESRCH : errno;
+        return;
+      }
+      const int entered = ::setns(theirs, kind.flag);
+      const int setns_errno = errno;
+      ::close(theirs);
+      if (entered != 0) {
+        error_ = setns_errno;
+        return;
+      }
+      kind.entered = true;
+    }
+  }
+  ~InCallerNamespaces() {
+    (void)act_as_self();
+    for (const Kind& kind : kinds_) {
+      if (kind.entered && ::setns(ours(kind), kind.flag) != 0) {
+        ::_exit(121);  // a worker in a guest's namespaces must never serve another call
+      }
+    }
+  }
+  InCallerNamespaces(const InCallerNamespaces&) = delete;
+  InCallerNamespaces& operator=(const InCallerNamespaces&) = delete;
+  int error() const noexcept { return error_; }
+
+ private:
+  struct Kind {
+    const char* name;
+    int flag;
+    bool entered = false;
+  };
+  static int ours(const Kind& kind) noexcept {
+    static const int net = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    static const int ipc = ::open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+    static const int uts = ::open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+    return kind.flag == CLONE_NEWNET ? net : kind.flag == CLONE_NEWIPC ? ipc : uts;
+  }
+  Kind kinds_[3] = {{"net", CLONE_NEWNET}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}};
+  int error_ = 0;
+};
+
+bool names_proc_sys(std::string_view path) noexcept {
+  return path == "/proc/sys" || path.starts_with("/proc/sys/");
+}
+
 int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexcept {
   const GuestCredentials& creds = r.creds;
   const pid_t guest_pid = creds.nstgids.empty() ? creds.tgid : creds.nstgids.back();
@@ -234,10 +292,17 @@ int open_as(const OpenRequest& r, std::uint64_t open_flags, bool as_guest) noexc
   std::string path = r.path;
   const bool absolute = !path.empty() && path[0] == '/';
   const bool nofollow = (open_flags & O_NOFOLLOW) != 0 || (r.resolve & RESOLVE_NO_SYMLINKS) != 0;
+  bool sysctl = absolute && names_proc_sys(path);
   if (!absolute && r.dir.valid()) {
     // The same names relative to the procfs root (`cd /proc; cat net/dev`): checked only for those names.
     std::string caller = caller_procfs_path(path, guest_pid, guest_tid, nofollow);
     if (!caller.empty() && is_procfs_root(r.dir.get())) path = std::move(caller);
+    if ((path == "sys" || path.starts_with("sys/")) && is_procfs_root(r.dir.get())) sysctl = true;
+  }
+  std::optional<InCallerNamespaces> in_namespaces;
+  if (sysctl) {
+    in_namespaces.emplace(r.tid);
+    if (in_namespaces->error() != 0) return -in_namespaces->error();
   }
   // The caller's own magic links are still magic links: a caller that refuses them gets ELOOP.
   const bool no_magic = (r.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS)) != 0;
