@@ -198,13 +198,15 @@ Expected<std::vector<ContainerInfo>> Runtime::list() const {
 Status Runtime::kill(std::string_view id, int signal, bool all) {
   auto c = load(config_, id);
   if (!c) return std::move(c).error();
-  if (c.value().status == ContainerStatus::stopped) {
-    return Error{ESRCH, "container \"" + std::string(id) + "\" is not running"};
-  }
   if (all) {
+    // Whatever the init's state, as runc does: a container sharing another's pid namespace keeps its other
+    // processes after its init exits, and they are still in its cgroup.
     auto cgroup = open_cgroup(c.value());
     if (!cgroup) return std::move(cgroup).error();
     return cgroup.value().kill_all(signal);
+  }
+  if (c.value().status == ContainerStatus::stopped) {
+    return Error{ESRCH, "container \"" + std::string(id) + "\" is not running"};
   }
   if (::kill(c.value().record.init_pid, signal) != 0) return Error::from_errno("kill " + std::string(id));
   return {};
@@ -233,6 +235,19 @@ Status Runtime::remove(std::string_view id, bool force) {
     }
   }
   if (cgroup) {
+    if (status == ContainerStatus::stopped) {
+      // The init is gone, but in a shared pid namespace its other processes are not (runc's destroy kills them).
+      auto pids = cgroup.value().pids();
+      if (pids && !pids.value().empty()) {
+        if (auto st = cgroup.value().kill_all(SIGKILL); !st) spdlog::warn("delete {}: {}", id, st.error().message);
+        // They leave the cgroup once the kernel has torn them down (whoever reaps them).
+        for (int i = 0; i < 200; ++i) {
+          auto left = cgroup.value().pids();
+          if (!left || left.value().empty()) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+    }
     if (auto st = cgroup.value().destroy(); !st) return std::move(st).error().context("delete " + std::string(id));
   }
   auto spec = detail::load_saved_config(c.value().dir);
