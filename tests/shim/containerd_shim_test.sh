@@ -623,6 +623,12 @@ test_metrics() {
   [[ $v =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || bad "memory usage (memory.usage_in_bytes, or memory.usage on cgroup v2): got [$v]"
   v=$(awk '$1 == "pids.current" {print $2}' "$tdir/metrics")
   [ -z "$v" ] || [ "$v" -ge 1 ] 2>/dev/null || bad "pids.current: got [$v]"
+  if [ -e /sys/fs/cgroup/memory/memory.kmem.usage_in_bytes ]; then
+    # cgroup v1 kernel memory (CRI's container_memory_kernel_usage): in the JSON form only.
+    CT task metrics --format json "$id" </dev/null >"$tdir/metrics.json" 2>&1 || bad "ctr task metrics --format json failed"
+    v=$(tr -d ' \n' <"$tdir/metrics.json" | grep -o '"kernel":{[^}]*}' | grep -o '"usage":[0-9]*' | grep -o '[0-9]*$')
+    [[ $v =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] || { bad "memory.kernel.usage (v1 memory.kmem): got [$v]"; show json "$tdir/metrics.json"; }
+  fi
   [ "$tfail" -eq 0 ] || show "ctr task metrics" "$tdir/metrics"
 }
 

@@ -46,6 +46,16 @@ Status read_v1_memory(const std::string& directory, CgroupMemoryStats& memory) {
     if (!memsw_limit) return std::move(memsw_limit).error();
     memory.swap_limit = memsw_limit.value();
   }
+  if (files::exists(path("memory.kmem.usage_in_bytes"))) {
+    const std::pair<std::string_view, std::uint64_t*> kernel[] = {
+        {"memory.kmem.usage_in_bytes", &memory.kernel_usage},
+        {"memory.kmem.max_usage_in_bytes", &memory.kernel_max_usage},
+        {"memory.kmem.limit_in_bytes", &memory.kernel_limit},
+        {"memory.kmem.failcnt", &memory.kernel_failcnt}};
+    for (const auto& [file, target] : kernel) {
+      if (auto value = files::read_uint(path(file))) *target = value.value();  // each may be gone in newer kernels
+    }
+  }
   auto stat = files::read_keyed(path("memory.stat"));
   if (!stat) return std::move(stat).error();
   memory.stat = std::move(stat).value();

@@ -71,6 +71,11 @@ litebox::wire::Any v1_metrics(const linux_host::CgroupStats& s) {
   entry->set_max(m.max_usage);
   entry->set_limit(m.limit);
   entry->set_failcnt(m.failcnt);
+  auto* kernel = mem->mutable_kernel();
+  kernel->set_usage(m.kernel_usage);
+  kernel->set_max(m.kernel_max_usage);
+  kernel->set_limit(m.kernel_limit);
+  kernel->set_failcnt(m.kernel_failcnt);
   auto* swap = mem->mutable_swap();
   swap->set_usage(m.usage + m.swap_usage);  // v1 memsw counts memory and swap together
   swap->set_limit(m.swap_limit);

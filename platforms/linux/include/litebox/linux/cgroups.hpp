@@ -110,6 +110,12 @@ struct CgroupMemoryStats {
   std::uint64_t swap_limit = kCgroupUnlimited;  // v1 memsw limit (memory + swap), v2 memory.swap.max
   std::uint64_t cache = 0;      // v1 total_cache, v2 file
   std::uint64_t rss = 0;        // v1 total_rss, v2 anon
+  // v1 memory.kmem.* (kernel memory: slabs, stacks, page tables), when the kernel still has them; v2 has it in
+  // memory.stat ("kernel").
+  std::uint64_t kernel_usage = 0;
+  std::uint64_t kernel_max_usage = 0;
+  std::uint64_t kernel_limit = kCgroupUnlimited;
+  std::uint64_t kernel_failcnt = 0;
   std::uint64_t oom_events = 0;      // v1 under_oom transitions are not counted: v2 memory.events "oom"
   std::uint64_t oom_kill_count = 0;  // v1 memory.oom_control / v2 memory.events "oom_kill"
   std::map<std::string, std::uint64_t> stat;  // memory.stat as the kernel lists it
