@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash source-path=SCRIPTDIR
+# shellcheck disable=SC2034 # the CRI_ variables are read by the scripts that source this file
 # What tests/consumers/cri_test.sh and critest.sh share: a private containerd with its CRI plugin (through
 # tests/scripts/private-containerd.sh) whose config.toml gets the runtime handler snippet we ship
 # (packaging/containerd/config-v2.toml for containerd 1.x, config-v3.toml for 2.x) appended as a user adds
@@ -59,11 +60,13 @@ cri_init() {
   CRI_CONTAINERD_DIR=${CRI_TEST_CONTAINERD_DIR:-}
   if [ -n "$CRI_CONTAINERD_DIR" ]; then
     CRI_CONTAINERD_DIR=$(cd "$CRI_CONTAINERD_DIR" && pwd) || return 2
-    [ -x "$CRI_CONTAINERD_DIR/containerd" ] && [ -x "$CRI_CONTAINERD_DIR/ctr" ] ||
-      { echo "no containerd and ctr in CRI_TEST_CONTAINERD_DIR=$CRI_CONTAINERD_DIR" >&2; return 2; }
+    if [ ! -x "$CRI_CONTAINERD_DIR/containerd" ] || [ ! -x "$CRI_CONTAINERD_DIR/ctr" ]; then
+      echo "no containerd and ctr in CRI_TEST_CONTAINERD_DIR=$CRI_CONTAINERD_DIR" >&2; return 2
+    fi
   else
-    command -v containerd >/dev/null && command -v ctr >/dev/null ||
-      { CRI_SKIP="needs Debian's containerd (containerd, ctr)"; return 1; }
+    if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
+      CRI_SKIP="needs Debian's containerd (containerd, ctr)"; return 1
+    fi
   fi
   tools=${CRI_TEST_CRI_TOOLS:-$CRI_REPO/build/peers/cri-tools-v1.37.0/bin}
   CRI_CRICTL=$tools/crictl CRI_CRITEST=$tools/critest
@@ -75,7 +78,7 @@ cri_init() {
   CRI_SHIM_JSON=$CRI_WORK/litebox-shim.json
   cp "$CRI_REPO/packaging/containerd/litebox-shim.json" "$CRI_SHIM_JSON"
   CRI_RUNTIME_ROOT=$(jq -r '.runtime_root // "/run/containerd/litebox"' "$CRI_SHIM_JSON")
-  CRI_NETNS_BEFORE=$(ls /run/netns 2>/dev/null | sort)
+  CRI_NETNS_BEFORE=$(find /run/netns -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort)
   [ -d /sys/fs/cgroup/pids/test.slice ] || [ -d /sys/fs/cgroup/test.slice ] && CRI_TEST_SLICE_EXISTED=1
   return 0
 }
@@ -83,7 +86,7 @@ cri_init() {
 # The snippet we ship for this containerd, with its one substitution: ConfigPath -> our copy.
 cri_handler_snippet() {
   local file=config-v2.toml
-  [ "${1:?major}" = 2 ] && file=config-v3.toml
+  if [ "${1:?major}" = 2 ]; then file='config-v3.toml'; fi
   sed "s|/etc/containerd/litebox-shim.json|$CRI_SHIM_JSON|" "$CRI_REPO/packaging/containerd/$file"
 }
 
@@ -113,8 +116,10 @@ pcd_write_config() {
 # our pid in 10.213.0.0/16, its state under CRI_WORK. Packets stay between the host and the pods' netns.
 cri_cni_ptp() {
   local bin=${1:-/usr/lib/cni} subnet=10.213.$(($$ % 250)).0/24
-  [ -x "$bin/ptp" ] && [ -x "$bin/host-local" ] && [ -x "$bin/loopback" ] ||
-    { CRI_SKIP="needs the CNI plugins ptp, host-local and loopback in $bin (apt-get install containernetworking-plugins)"; return 1; }
+  if [ ! -x "$bin/ptp" ] || [ ! -x "$bin/host-local" ] || [ ! -x "$bin/loopback" ]; then
+    CRI_SKIP="needs the CNI plugins ptp, host-local and loopback in $bin (apt-get install containernetworking-plugins)"
+    return 1
+  fi
   CRI_CNI_CONF_DIR=$CRI_WORK/net.d
   mkdir -p "$CRI_CNI_CONF_DIR" "$CRI_WORK/cni-ipam"
   cat >"$CRI_CNI_CONF_DIR/10-litebox-test.conflist" <<JSON
@@ -225,11 +230,12 @@ cri_leftovers() {
   local ids=("$@") id f p
   [ ${#ids[@]} -gt 0 ] || ids=("${!CRI_SEEN_IDS[@]}")
   for id in "${ids[@]}"; do
-    for f in $(grep -lsF -e "$id" /proc/[0-9]*/cgroup 2>/dev/null); do
+    while read -r f; do
       p=${f#/proc/}; p=${p%/cgroup}
       [ -e "/proc/$p" ] && echo "process $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) in a cgroup of $id"
-    done
-    find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null | sed 's/^/cgroup /'
+    done < <(grep -lsF -e "$id" /proc/[0-9]*/cgroup 2>/dev/null)
+    # cgroupfs paths end in /ID, or in cri-containerd-ID.scope under a parent named *.slice (critest's).
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "*$id*" 2>/dev/null | sed 's/^/cgroup /'
     awk -v id="$id" 'index($5, id) {print "mount " $5}' /proc/self/mountinfo
     for f in "$CRI_RUNTIME_ROOT/k8s.io/$id" "/run/containerd/runc/k8s.io/$id"; do
       [ -e "$f" ] && echo "state dir $f"
@@ -238,11 +244,11 @@ cri_leftovers() {
     awk -v id="$id" 'NR > 1 && index($8, id) {print "socket " $8}' /proc/net/unix
     pcd_shim_pids "$id" | sed 's/^/shim process /'
   done
-  if [ -n "$CRI_CGROUP_PARENT" ]; then
+  if [ $# -eq 0 ] && [ -n "$CRI_CGROUP_PARENT" ]; then  # the parent outlives the pods (the kubelet's)
     find /sys/fs/cgroup -maxdepth 3 -type d -path "*$CRI_CGROUP_PARENT" 2>/dev/null | sed 's/^/cgroup parent /'
   fi
   local now
-  now=$(ls /run/netns 2>/dev/null | sort)
+  now=$(find /run/netns -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort)
   comm -13 <(printf '%s\n' "$CRI_NETNS_BEFORE") <(printf '%s\n' "$now") | grep . | sed 's|^|netns /run/netns/|'
   return 0
 }
@@ -257,20 +263,27 @@ cri_cleanup() {
     CRI_CRICTL_TIMEOUT=60 cri_crictl rmp -a -f >/dev/null 2>&1
     cri_remember_ids
   fi
+  local dir=$PCD_DIR state
   pcd_cleanup
+  # Containers CRI removed whose shim never cleaned up after them (a shim killed above): their state names our
+  # directory.
+  if [ -n "$dir" ] && [ -d "$CRI_RUNTIME_ROOT/k8s.io" ]; then
+    while read -r state; do
+      id=$(basename "$(dirname "$state")")
+      CRI_SEEN_IDS[$id]=1
+    done < <(grep -lsF -- "$dir/" "$CRI_RUNTIME_ROOT"/k8s.io/*/state.json 2>/dev/null)
+  fi
   for id in "${!CRI_SEEN_IDS[@]}"; do
     # Processes left in our containers' cgroups, then the cgroups, then the runtimes' state of them.
-    for cg in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null); do
+    while read -r cg; do
       procs=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
       # shellcheck disable=SC2086 # a list of pids
       [ -z "$procs" ] || kill -KILL $procs 2>/dev/null
-    done
+    done < <(find /sys/fs/cgroup -maxdepth 6 -type d -name "*$id*" 2>/dev/null)
     if [ -d "/run/containerd/runc/k8s.io/$id" ] && command -v runc >/dev/null; then
       timeout 10 runc --root /run/containerd/runc/k8s.io delete --force "$id" >/dev/null 2>&1
     fi
-    for cg in $(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null); do
-      find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
-    done
+    find /sys/fs/cgroup -maxdepth 6 -depth -type d -name "*$id*" -exec rmdir {} + 2>/dev/null
     rm -rf "${CRI_RUNTIME_ROOT:?}/k8s.io/$id"
   done
   if [ -n "$CRI_CGROUP_PARENT" ]; then

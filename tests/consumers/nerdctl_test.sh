@@ -47,7 +47,7 @@ fi
 # nerdctl's OCI hooks and its binary:// log driver run nerdctl again by the path it was started with.
 nerdctl=$(readlink -f "$nerdctl")
 export PCD_CONTAINERD_DIR=${NERDCTL_TEST_CONTAINERD_DIR:-}
-for tool in timeout awk sha256sum find ip; do
+for tool in timeout awk find ip base64; do
   command -v "$tool" >/dev/null || skip "needs $tool"
 done
 
@@ -55,7 +55,7 @@ done
 . "$repo/tests/scripts/private-containerd.sh"
 # shellcheck source=SCRIPTDIR/../scripts/oci-image.sh
 . "$repo/tests/scripts/oci-image.sh"
-reason=$(pcd_require 2>&1) || skip "${reason#private-containerd: }"
+reason=$(pcd_require 2>&1) || skip "${reason#private-containerd: }${PCD_CONTAINERD_DIR:+ (NERDCTL_TEST_CONTAINERD_DIR)}"
 
 litebox_ctl=${NERDCTL_TEST_LITEBOX_CTL:-}
 [ -n "$litebox_ctl" ] || { [ -x "$(dirname "$shim")/litebox-ctl" ] && litebox_ctl=$(dirname "$shim")/litebox-ctl; }
@@ -91,7 +91,6 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 status_of() { NC inspect --format '{{.State.Status}}' "$1" 2>/dev/null </dev/null; }
 is_status() { [ "$(status_of "$1")" = "$2" ]; }
 exit_code_of() { NC inspect --format '{{.State.ExitCode}}' "$1" 2>/dev/null </dev/null; }
-id_of() { NC inspect --format '{{.Id}}' "$1" 2>/dev/null </dev/null; }
 listed() { NC ps -a --format '{{.Names}}' </dev/null 2>/dev/null | grep -qxF -- "$1"; }
 logs_have() { NC logs "$1" </dev/null 2>&1 | grep -qF -- "$2"; }
 shim_pids_of() { pcd_shim_pids "$1"; }
@@ -186,7 +185,12 @@ tfail=0
 skip_reason=
 note=
 tdir=$work
-diag() { printf '#   %s\n' "$@"; }
+diag() {  # every line a `#` line, also of a multi-line message
+  local message line
+  for message in "$@"; do
+    while IFS= read -r line; do printf '#   %s\n' "$line"; done <<<"$message"
+  done
+}
 bad() { diag "$@"; tfail=1; }
 expect_eq() {  # expect_eq WHAT EXPECTED ACTUAL
   [ "$2" == "$3" ] && return 0
@@ -249,12 +253,24 @@ net_tables() { echo "iptables:filter iptables:nat ip6tables:filter ip6tables:nat
 net_rules() {  # net_rules TOOL TABLE: its rules and chains (iptables -S), nothing when the tool cannot list it
   "$1" -w 5 -t "$2" -S 2>/dev/null | sort
 }
-net_cni_state() { find /var/lib/cni 2>/dev/null | sort; }
+# What CNI keeps of nerdctl's network "bridge" in /var/lib/cni: host-local's leases and lock
+# (networks/bridge/...) and libcni's result cache (results/bridge-<container id>-eth0). Other users of
+# /var/lib/cni (a CRI test's pods, say) are not ours to look at or remove.
+net_cni_state() {
+  find /var/lib/cni/networks/bridge /var/lib/cni/results -maxdepth 1 \( -path '/var/lib/cni/networks/bridge*' -o \
+    -name 'bridge-*' \) 2>/dev/null | sort
+}
+net_fwd_kept= # veths of others that kept net.ipv4.ip_forward on
+net_cni_dirs= # the folders of /var/lib/cni that were not there before (removed again if empty)
 net_save() {
-  local tt
+  local tt f
   net_fwd_before=$(cat /proc/sys/net/ipv4/ip_forward)
   for tt in $(net_tables); do net_rules_before[$tt]=$(net_rules "${tt%%:*}" "${tt#*:}"); done
   net_cni_before=$(net_cni_state)
+  net_cni_dirs=
+  for f in /var/lib/cni/networks/bridge /var/lib/cni/networks /var/lib/cni/results /var/lib/cni; do
+    [ -e "$f" ] || net_cni_dirs+=" $f"
+  done
   net_touched=1
 }
 net_ours() { grep -E 'CNI-|nerdctl0|10\.4\.0\.'; }   # the rules and chains nerdctl's default network makes
@@ -275,12 +291,20 @@ net_restore() {
     for chain in $chains; do "$tool" -w 5 -t "$table" -F "$chain" 2>/dev/null; done
     for chain in $chains; do "$tool" -w 5 -t "$table" -X "$chain" 2>/dev/null; done
   done
-  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$net_fwd_before" ] || echo "$net_fwd_before" >/proc/sys/net/ipv4/ip_forward
-  # host-local's leases and lock of the network "bridge", libcni's result cache: what was not there before.
+  # The bridge plugin turned forwarding on (isGateway). Off again unless someone else's container network
+  # (a veth that is not ours: ours went with the container) may need it now.
+  net_fwd_kept=
+  if [ "$(cat /proc/sys/net/ipv4/ip_forward)" != "$net_fwd_before" ]; then
+    net_fwd_kept=$(ip -o link show type veth 2>/dev/null | link_names | tr '\n' ' ')
+    [ -n "$net_fwd_kept" ] || echo "$net_fwd_before" >/proc/sys/net/ipv4/ip_forward
+  fi
+  # host-local's leases and lock of the network "bridge", libcni's results of it: what was not there before;
+  # then the folders we made, if nobody else put something in them meanwhile.
   while read -r f; do
     [ -n "$f" ] || continue
     if [ -d "$f" ]; then rmdir "$f" 2>/dev/null; else rm -f "$f"; fi
   done < <(comm -13 <(lines "$net_cni_before") <(net_cni_state) | sort -r)
+  for f in $net_cni_dirs; do rmdir "$f" 2>/dev/null; done
   net_touched=
 }
 lines() { [ -z "$1" ] || printf '%s\n' "$1"; }   # a variable's lines; nothing (not an empty line) if empty
@@ -292,7 +316,8 @@ net_check_restored() {  # prints what differs from before
       echo "${tt%%:*} -t ${tt#*:} differs: $line"
     done < <(comm -3 <(lines "${net_rules_before[$tt]}") <(net_rules "${tt%%:*}" "${tt#*:}"))
   done
-  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$net_fwd_before" ] || echo "net.ipv4.ip_forward not restored"
+  [ -n "$net_fwd_kept" ] || [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$net_fwd_before" ] ||
+    echo "net.ipv4.ip_forward not restored"
   while read -r line; do echo "CNI state differs: $line"; done < <(comm -3 <(lines "$net_cni_before") <(net_cni_state))
 }
 
@@ -336,15 +361,14 @@ oci_image_archive "$work/rootfs" "$work/image.tar" "$image"
 echo "# $("$nerdctl" --version) ($nerdctl)"
 echo "# containerd $("$PCD_CONTAINERD" --version | awk '{print $3}') ($PCD_CONTAINERD) on $PCD_ADDRESS, namespace $PCD_NAMESPACE"
 echo "# runtime $runtime: $PCD_SHIM_DIR/containerd-shim-litebox-v1 -> $shim"
-if NC load -i "$work/image.tar" >"$work/load.out" 2>&1; then
-  echo "# image $image loaded with nerdctl load"
-elif grep -q 'unknown service containerd.services.streaming' "$work/load.out"; then
-  # nerdctl v2's load goes through containerd's transfer service (1.7+); 1.6 has none.
+if [ "$PCD_CONTAINERD_MAJOR" = 1 ]; then
+  # nerdctl v2's load goes through containerd's transfer and streaming services (1.7+): against 1.6 it fails
+  # ("unknown service containerd.services.streaming.v1.Streaming", or a bare "EOF").
   pcd_ctr images import "$work/image.tar" >"$work/import.out" 2>&1
   echo "# image $image loaded with ctr images import (nerdctl load needs containerd's transfer service, 1.7+)"
 else
-  cat "$work/load.out" >&2
-  false
+  NC load -i "$work/image.tar" </dev/null >"$work/load.out" 2>&1 || { cat "$work/load.out" >&2; false; }
+  echo "# image $image loaded with nerdctl load"
 fi
 NC image inspect "$image" >/dev/null </dev/null
 set +eE
@@ -409,6 +433,21 @@ test_net_host_proc_net_dev() {
   fi
   inside=$(procnetdev_names <"$tdir/out")
   expect_eq "interfaces in /proc/net/dev (container vs host)" "$(echo "$host" | tr '\n' ' ')" "$(echo "$inside" | tr '\n' ' ')"
+}
+
+test_sysctls_hostname() {
+  # /proc/sys answers from the opener's namespaces: under the LiteBox core the opener is the shim, which must
+  # read the container's network, IPC and UTS values (what --sysctl and --hostname set), not the host's.
+  # Absolute, relative to /proc, and relative to a /proc/sys directory the container entered itself.
+  name_of_test sysctls
+  # shellcheck disable=SC2016 # expanded by the container's shell
+  NC run --rm --pull never --runtime "$runtime" --net none --name sysctls --hostname lbx-sysctl-host \
+    --sysctl net.ipv4.ip_unprivileged_port_start=321 --sysctl kernel.shm_rmid_forced=1 "$image" sh -c \
+    'cat /proc/sys/kernel/hostname /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shm_rmid_forced
+     cd /proc && cat sys/kernel/hostname; cd /proc/sys/net/ipv4 && cat ip_unprivileged_port_start' \
+    </dev/null >"$tdir/out" 2>"$tdir/err" || { bad "nerdctl run --sysctl failed"; show stderr "$tdir/err"; return; }
+  expect_eq "hostname, port start, shm_rmid_forced; the same relative" "lbx-sysctl-host 321 1 lbx-sysctl-host 321" \
+    "$(tr '\n' ' ' <"$tdir/out" | sed 's/ $//')"
 }
 
 test_exec() {
@@ -654,6 +693,8 @@ test_default_network() {
   diag "$(grep eth0 "$tdir/out" | awk '{print $2, $3, $4}')"
   net_restore
   leftovers=$(net_check_restored)
+  [ -z "$net_fwd_kept" ] ||
+    diag "net.ipv4.ip_forward left at $(cat /proc/sys/net/ipv4/ip_forward) (was $net_fwd_before): other container networks are up ($net_fwd_kept)"
   [ -z "$leftovers" ] || { bad "the host is not as it was:"; while read -r line; do diag "  $line"; done <<<"$leftovers"; }
   return 0
 }
@@ -671,6 +712,7 @@ seccomp_refused() {  # seccomp_refused NAME PROFILE_JSON EXPECTED_MESSAGE
   diag "nerdctl (exit code $rc): $(head -n 1 "$tdir/err" | cut -c1-400)"
   id=$(cat "$tdir/cid" 2>/dev/null)
   [ -n "$id" ] || { bad "no container id in the --cidfile"; return; }
+  all_ids+=("$id")
   check_gone "$name" "$id"
   expect_eq "mounts under $PCD_DIR" "" "$(our_mounts)"
 }
@@ -709,7 +751,9 @@ test_nothing_left() {
     expect_eq "processes in $ns_cg" "" "$left"
   done
   left=
-  for id in "${all_ids[@]}"; do
+  # Every container of this run: those whose id we know, and every one a shim served (by containerd's log).
+  for id in $( (printf '%s\n' "${all_ids[@]}"
+                grep -aoE "serving [0-9a-f]{64} in namespace $PCD_NAMESPACE " "$PCD_LOG" | awk '{print $2}') | sort -u); do
     for s in $(shim_sockets_of "$id"); do [ ! -e "$s" ] || left+=" $s"; done
     [ -z "$(fifos_of "$id")" ] || left+=" $(fifos_of "$id" | tr '\n' ' ')"
   done
@@ -726,6 +770,7 @@ run_test "nerdctl run --rm --net none: output hi, exit code 3" test_run_exit_3
 run_test "nerdctl run --rm --net none: output hi, exit code 0" test_run_exit_0
 run_test "nerdctl run --net host: the container sees the host's interfaces (ip link); --net none only lo" test_net_host
 run_test "nerdctl run --net host: /proc/net/dev lists the host's interfaces" test_net_host_proc_net_dev
+run_test "nerdctl run --sysctl --hostname: the container reads its own values in /proc/sys" test_sysctls_hostname
 run_test "nerdctl run -d, nerdctl exec: output and exit code" test_exec
 run_test "nerdctl exec of a missing binary: a clear error; rm -f then leaves nothing" test_exec_missing
 run_test "nerdctl logs of a -d container (binary:// log driver): stdout and stderr" test_logs

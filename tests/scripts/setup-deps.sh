@@ -19,6 +19,9 @@ packages=(
   # the LiteBox core's tests: a minimal Debian root file system with python3 for the dynamic workload; musl
   # (fdcalls-musl, fdthreads-musl); Go for the gofds workload comes below
   debootstrap musl-tools
+  # the consumer tests (nerdctl, crictl, critest): JSON from crictl, CNI plugins for nerdctl's bridge and
+  # critest's pod network (with the iptables they drive), script(1) for terminals (bsdutils)
+  jq containernetworking-plugins iptables bsdutils
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
 )
