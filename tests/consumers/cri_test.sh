@@ -78,9 +78,11 @@ run_test() {  # run_test NAME FUNCTION [NEEDS...]: NEEDS are variables that must
   fi
 }
 C() { cri_crictl "$@"; }       # crictl against our containerd (90 s deadline per call)
-# A crictl for `script` (a terminal for exec -t): the same endpoints, as one command line.
+# A crictl for `script` (a terminal for exec -t): the same endpoints, as one command line. --foreground keeps
+# crictl in the terminal's foreground process group: in a group of timeout's own, its tcsetattr (raw mode)
+# would stop it with SIGTTOU.
 crictl_cmd() {
-  printf '%q ' timeout -k 5 60 "$CRI_CRICTL" --config "$work/crictl.yaml" --runtime-endpoint "unix://$PCD_ADDRESS" \
+  printf '%q ' timeout --foreground -k 5 60 "$CRI_CRICTL" --config "$work/crictl.yaml" --runtime-endpoint "unix://$PCD_ADDRESS" \
     --image-endpoint "unix://$PCD_ADDRESS" --timeout 60s "$@"
 }
 state_of() { C inspect "$1" 2>/dev/null | jq -r '.status.state'; }
@@ -229,7 +231,7 @@ test_exec_stdin() {
 test_exec_tty() {
   local rc
   # script(1) gives crictl a terminal: crictl exec -it then asks for a TTY in the container.
-  script -qefc "$(crictl_cmd exec -it "$ctr_id" sh -c 'tty; [ -t 0 ] && echo stdin-is-tty; exit 4')" /dev/null \
+  SHELL=/bin/sh script -qefc "$(crictl_cmd exec -it "$ctr_id" sh -c 'tty; [ -t 0 ] && echo stdin-is-tty; exit 4')" /dev/null \
     </dev/null >"$work/tty-out" 2>&1; rc=$?
   if [ "$rc" -eq 0 ] || ! grep -q 'exit code 4' "$work/tty-out"; then bad "exec -it exit 4: rc $rc, no 'exit code 4'"; fi
   # script(1), at the end of its stdin (/dev/null), sends the client's terminal its EOF; what crictl forwards

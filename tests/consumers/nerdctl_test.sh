@@ -170,7 +170,9 @@ nerdctl_cmd() {  # the nerdctl command line as one shell word list (for script -
   printf -v words '%q ' "$nerdctl" --address "$PCD_ADDRESS" --namespace "$PCD_NAMESPACE" \
     --data-root "$PCD_DIR/nerdctl" --cni-path "$PCD_DIR/cni/bin" --cni-netconfpath "$PCD_DIR/cni/net.d" \
     --cgroup-manager cgroupfs "$@"
-  echo "timeout -k 5 $nc_timeout $words"
+  # --foreground: timeout would otherwise put nerdctl in a process group of its own, in the background of
+  # script's terminal, and nerdctl's tcsetattr (raw mode) would stop it with SIGTTOU.
+  echo "timeout --foreground -k 5 $nc_timeout $words"
 }
 
 # ---------------------------------------------------------------------------------------------- harness
@@ -551,7 +553,7 @@ test_tty_run() {
   # -t needs a terminal on nerdctl's side: script(1) gives it one.
   command -v script >/dev/null || { skip_reason="needs script (util-linux)"; return; }
   name_of_test ttyrun
-  script -qec "$(nerdctl_cmd run --rm -t --pull never --runtime "$runtime" --net none --name ttyrun "$image" sh -c 'tty; exit 5')" \
+  SHELL=/bin/sh script -qec "$(nerdctl_cmd run --rm -t --pull never --runtime "$runtime" --net none --name ttyrun "$image" sh -c 'tty; exit 5')" \
     /dev/null </dev/null >"$tdir/out" 2>&1
   expect_eq "exit code of nerdctl run -t (through script -e)" 5 "$?"
   tty_output_ok "$tdir/out" || { bad "tty did not print /dev/pts/N"; show output "$tdir/out"; }
@@ -561,7 +563,7 @@ test_tty_exec() {
   command -v script >/dev/null || { skip_reason="needs script (util-linux)"; return; }
   run_d ttyexec -- sleep 1000 || return
   wait_until 10 is_status ttyexec running || bad "not running: [$(status_of ttyexec)]"
-  script -qec "$(nerdctl_cmd exec -t ttyexec sh -c 'tty')" /dev/null </dev/null >"$tdir/out" 2>&1
+  SHELL=/bin/sh script -qec "$(nerdctl_cmd exec -t ttyexec sh -c 'tty')" /dev/null </dev/null >"$tdir/out" 2>&1
   expect_eq "exit code of nerdctl exec -t (through script -e)" 0 "$?"
   tty_output_ok "$tdir/out" || { bad "tty did not print /dev/pts/N"; show output "$tdir/out"; }
 }

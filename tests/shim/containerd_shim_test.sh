@@ -496,7 +496,7 @@ in_terminal() {  # in_terminal SCRIPT OUTPUT: run a bash script under a pseudo-t
   # character into the terminal, which shows up in the output and reaches the container's stdin).
   mkfifo "$1.stdin"
   exec 7<>"$1.stdin"
-  timeout -k 5 60 script -qec "bash $1" /dev/null <&7 2>&1 | tr -d '\r' >"$2"
+  SHELL=/bin/sh timeout -k 5 60 script -qec "bash $1" /dev/null <&7 2>&1 | tr -d '\r' >"$2"
   exec 7>&-
 }
 test_tty_run() {
