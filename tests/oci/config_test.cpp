@@ -232,6 +232,8 @@ struct TypeCase {
   std::string_view pointer;
   std::string_view json_value;  // what to put there
   std::string_view message;     // expected in the error at `pointer`
+  // The test's name in ctest: the pointer and value, not the struct's bytes (which hold addresses).
+  friend void PrintTo(const TypeCase& c, std::ostream* os) { *os << c.pointer << " = " << c.json_value; }
 };
 
 class TypeErrorTest : public ::testing::TestWithParam<TypeCase> {};

@@ -80,6 +80,7 @@ struct StateCase {
   std::string_view json;
   std::string_view pointer;
   std::string_view message;
+  friend void PrintTo(const StateCase& c, std::ostream* os) { *os << c.pointer << ": " << c.message; }
 };
 
 class StateRuleTest : public ::testing::TestWithParam<StateCase> {};
