@@ -26,16 +26,16 @@
 
 #include <gtest/gtest.h>
 
-#include "stdio/process_io.hpp"
+#include "litebox/linux/host/process_io.hpp"
 
 extern char** environ;
 
 namespace {
 
-using litebox::shim::ProcessIo;
-using litebox::shim::ProcessIoOptions;
-using litebox::shim::StdioPaths;
-using litebox::shim::StdioUri;
+using litebox::linux_host::ProcessIo;
+using litebox::linux_host::ProcessIoOptions;
+using litebox::linux_host::StdioPaths;
+using litebox::linux_host::StdioUri;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
@@ -205,36 +205,36 @@ std::size_t count_char(const std::string& s, char c) { return static_cast<std::s
 // ---- URIs ----------------------------------------------------------------------------------------------
 
 TEST(StdioUri, Kinds) {
-  auto none = litebox::shim::parse_stdio_uri("");
+  auto none = litebox::linux_host::parse_stdio_uri("");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none.value().kind, StdioUri::Kind::none);
 
-  auto fifo = litebox::shim::parse_stdio_uri("/run/containerd/fifo/123/c-stdout");
+  auto fifo = litebox::linux_host::parse_stdio_uri("/run/containerd/fifo/123/c-stdout");
   ASSERT_TRUE(fifo.ok());
   EXPECT_EQ(fifo.value().kind, StdioUri::Kind::path);
   EXPECT_EQ(fifo.value().path, "/run/containerd/fifo/123/c-stdout");
 
-  auto fifo_uri = litebox::shim::parse_stdio_uri("fifo:///run/x%20y");
+  auto fifo_uri = litebox::linux_host::parse_stdio_uri("fifo:///run/x%20y");
   ASSERT_TRUE(fifo_uri.ok());
   EXPECT_EQ(fifo_uri.value().kind, StdioUri::Kind::path);
   EXPECT_EQ(fifo_uri.value().path, "/run/x y");
 
-  auto file = litebox::shim::parse_stdio_uri("file:///var/log/c.log");
+  auto file = litebox::linux_host::parse_stdio_uri("file:///var/log/c.log");
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(file.value().kind, StdioUri::Kind::file);
   EXPECT_EQ(file.value().path, "/var/log/c.log");
 
-  auto bin = litebox::shim::parse_stdio_uri("binary:///usr/bin/logger?b=2&a=x+y%2Fz&flag&b=3#frag");
+  auto bin = litebox::linux_host::parse_stdio_uri("binary:///usr/bin/logger?b=2&a=x+y%2Fz&flag&b=3#frag");
   ASSERT_TRUE(bin.ok());
   EXPECT_EQ(bin.value().kind, StdioUri::Kind::binary);
   EXPECT_EQ(bin.value().path, "/usr/bin/logger");
   EXPECT_EQ(bin.value().args, (std::vector<std::string>{"b", "2", "a", "x y/z", "flag", ""}));
 
-  auto bad = litebox::shim::parse_stdio_uri("tcp://host:1234/x");
+  auto bad = litebox::linux_host::parse_stdio_uri("tcp://host:1234/x");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("unknown scheme tcp"), std::string::npos) << bad.error().message;
 
-  auto relative = litebox::shim::parse_stdio_uri("file://relative");
+  auto relative = litebox::linux_host::parse_stdio_uri("file://relative");
   ASSERT_FALSE(relative.ok());
   EXPECT_NE(relative.error().message.find("absolute path"), std::string::npos) << relative.error().message;
 }

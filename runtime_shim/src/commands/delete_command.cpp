@@ -18,7 +18,7 @@
 #include "shim_socket.hpp"
 #include "small_file.hpp"
 #include "task.pb.h"
-#include "task/rootfs_mounts.hpp"
+#include "litebox/linux/host/rootfs_mounts.hpp"
 #include "task/timestamps.hpp"
 
 namespace litebox::shim {
@@ -52,7 +52,7 @@ int delete_command(const ShimArgs& args) {
       }
     }
   }
-  if (auto unmounted = unmount_rootfs(bundle / "rootfs"); !unmounted) spdlog::warn("{}", unmounted.error().message);
+  if (auto unmounted = linux_host::unmount_rootfs(bundle / "rootfs"); !unmounted) spdlog::warn("{}", unmounted.error().message);
   const std::string address = bundle_note(bundle / "address");
   if (!address.empty()) {
     const std::string path = socket_path_of(address);

@@ -16,11 +16,9 @@
 #include "commands/commands.hpp"
 #include "commands/shim_log.hpp"
 #include "grpc_transport.hpp"
-#include "litebox/linux/container.hpp"
-#include "task/core_attachment.hpp"
+#include "litebox/linux/host/linux_host.hpp"
 #include "task/core_introspection.hpp"
 #include "task/event_forwarder.hpp"
-#include "task/reaper.hpp"
 #include "task/task_service.hpp"
 #include "ttrpc/server.hpp"
 
@@ -37,47 +35,51 @@ int serve_command(const ShimArgs& args) {
   log_to_containerd_fifo(args.log_level, args.debug);
   spdlog::info("serving {} in namespace {} on {} ({})", args.id, args.namespace_name, args.socket_path, args.transport);
 
-  Reaper reaper;
-  linux_host::Runtime runtime(linux_host::RuntimeConfig{std::filesystem::path(args.runtime_root) / args.namespace_name});
+  // The core's threads start before any container exists; it serves every container the options (or the
+  // container's annotations) put under it.
+  linux_host::core::CoreService core;
+  linux_host::LinuxHostConfig host_config;
+  host_config.runtime.root = std::filesystem::path(args.runtime_root) / args.namespace_name;
+  host_config.namespace_name = args.namespace_name;
+  host_config.core_defaults.enabled = args.core != "off";
+  auto budget = linux_host::parse_descriptor_budget(args.core_budget, "-core-budget");
+  if (!budget) {
+    spdlog::error("{}", budget.error().message);
+    return 1;
+  }
+  host_config.core_defaults.descriptor_budget = budget.value();
+  host_config.core = &core;
+  host_config.shim_address = args.socket_path;
+  auto started_host = linux_host::LinuxHost::start(std::move(host_config));
+  if (!started_host) {
+    spdlog::error("{}", started_host.error().message);
+    return 1;
+  }
+  linux_host::LinuxHost& host = *started_host.value();
+
   EventForwarderConfig event_config;
   if (const char* ttrpc_address = std::getenv("TTRPC_ADDRESS")) event_config.ttrpc_address = ttrpc_address;
   event_config.namespace_name = args.namespace_name;
   event_config.publish_binary = args.publish_binary;
   event_config.containerd_address = args.address;
-  event_config.runtime_guard = &reaper.runtime_guard();
+  event_config.runtime_guard = &host.child_guard();
   EventForwarder events(event_config);
 
   std::mutex exit_mutex;
   std::condition_variable exit_requested;
   bool exiting = false;
-  // The core's threads start before any container exists; it serves every container the options (or the
-  // container's annotations) put under it.
-  std::optional<linux_host::core::CoreService> core;
   TaskServiceConfig service_config;
   service_config.namespace_name = args.namespace_name;
-  service_config.core_defaults.enabled = args.core != "off";
-  auto budget = parse_descriptor_budget(args.core_budget, "-core-budget");
-  if (!budget) {
-    spdlog::error("{}", budget.error().message);
-    return 1;
-  }
-  service_config.core_defaults.descriptor_budget = budget.value();
-  core.emplace();
-  service_config.core = &*core;
-  service_config.shim_address = args.socket_path;
+  service_config.shim_pid = static_cast<std::uint32_t>(::getpid());
   service_config.request_exit = [&] {
     std::lock_guard lock(exit_mutex);
     exiting = true;
     exit_requested.notify_all();
   };
-  TaskService service(service_config, runtime, reaper, events);
-  if (!reaper.start([&service](pid_t pid, int status) { service.on_child_exit(pid, status); })) {
-    spdlog::error("cannot become the containers' reaper: {}", std::strerror(errno));
-    return 1;
-  }
+  TaskService service(service_config, host, events);
   ServiceRegistry registry;
   service.register_methods(registry);
-  register_core_methods(registry, *core);
+  register_core_methods(registry, core);
 
   std::optional<ttrpc::Server> ttrpc_server;
   std::optional<GrpcTransport> grpc_server;
@@ -85,20 +87,20 @@ int serve_command(const ShimArgs& args) {
     auto loaded = GrpcTransport::load();
     if (!loaded) {
       spdlog::error("{}", loaded.error().message);
-      reaper.stop();
+      host.stop_events();
       return 1;
     }
     grpc_server.emplace(std::move(loaded.value()));
     if (auto serving = grpc_server->serve_fd(registry, kListenerFd); !serving) {
       spdlog::error("gRPC: {}", serving.error().message);
-      reaper.stop();
+      host.stop_events();
       return 1;
     }
   } else {
     ttrpc_server.emplace(registry);
     if (!ttrpc_server->serve_listener(kListenerFd)) {
       spdlog::error("ttrpc: cannot serve the listener on fd {}", kListenerFd);
-      reaper.stop();
+      host.stop_events();
       return 1;
     }
   }
@@ -112,7 +114,7 @@ int serve_command(const ShimArgs& args) {
   if (grpc_server) grpc_server->shutdown(std::chrono::milliseconds(500), std::chrono::seconds(2));
   events.flush(std::chrono::seconds(2));
   ::unlink(args.socket_path.c_str());
-  reaper.stop();
+  host.stop_events();
   spdlog::info("shim for {} exits", args.id);
   return 0;
 }

@@ -1,19 +1,15 @@
 // What the task service keeps per container and per process.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "litebox/linux/core/core_filter.hpp"
+#include "litebox/platform/host.hpp"
 #include "oci/process.hpp"
-#include "stdio/process_io.hpp"
 #include "types.pb.h"
 
 namespace litebox::shim {
@@ -22,13 +18,16 @@ namespace litebox::shim {
 struct TaskProcess {
   std::string container_id;
   std::string exec_id;
-  StdioPaths stdio;
+  platform::StdioPaths stdio;
   oci::Process exec_spec;  // exec'd processes only
-  std::unique_ptr<ProcessIo> io;
-  pid_t pid = 0;
+  // The host's process: the container's init, or an exec once started (owned by `exec_handle`).
+  platform::Process* handle = nullptr;
+  std::unique_ptr<platform::Process> exec_handle;
+  platform::ProcessId pid = 0;
   containerd::types::TaskStatus status = containerd::types::CREATED;
-  bool stdin_closed = false;  // CloseIO{stdin} came (an exec's may come before its Start opened the I/O)
-  bool reaped = false;  // waitpid reported it; its exit is being finished (I/O drained, event published)
+  bool stdin_closed = false;  // CloseIO{stdin} came (an exec's may come before its Start made the process)
+  bool registered = false;    // Create/Start recorded it: an exit reported before then is finished then
+  bool reaped = false;        // the host reported its exit; it is being finished (I/O drained, event published)
   std::uint32_t exit_status = 0;
   std::chrono::system_clock::time_point exited_at{};
 
@@ -39,10 +38,8 @@ struct TaskProcess {
 struct TaskContainer {
   std::string id;
   std::filesystem::path bundle;
-  bool rootfs_mounted = false;  // Create mounted its rootfs mounts on <bundle>/rootfs
   bool paused = false;
-  bool core = false;  // the LiteBox core serves its processes' path opens (and more: core_scope)
-  linux_host::core::CoreFilterScope core_scope = linux_host::core::CoreFilterScope::opens;
+  std::unique_ptr<platform::Container> handle;
   std::shared_ptr<TaskProcess> init;
   std::map<std::string, std::shared_ptr<TaskProcess>> execs;
 };

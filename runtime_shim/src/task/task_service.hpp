@@ -1,9 +1,7 @@
-// containerd's task service (containerd.task.v2.Task / v3.Task) over the Linux runtime: containers and
-// their processes, their I/O, exits and events. Transport-neutral: register_methods() puts every RPC into
-// a ServiceRegistry that ttrpc and gRPC serve.
+// containerd's task service (containerd.task.v2.Task / v3.Task) over the platform interface
+// (litebox/platform/host.hpp): containers and their processes, their exits and events, on any host.
+// Transport-neutral: register_methods() puts every RPC into a ServiceRegistry that ttrpc and gRPC serve.
 #pragma once
-
-#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -13,14 +11,10 @@
 #include <mutex>
 #include <string>
 
-#include "litebox/linux/cgroups.hpp"
-#include "litebox/linux/container.hpp"
+#include "litebox/platform/host.hpp"
 #include "rpc/service_registry.hpp"
 #include "task.pb.h"
-#include "task/core_attachment.hpp"
 #include "task/event_publisher.hpp"
-#include "task/oom_watcher.hpp"
-#include "task/reaper.hpp"
 #include "task/task_records.hpp"
 #include "wire.pb.h"
 
@@ -34,25 +28,20 @@ struct TaskServiceConfig {
   std::function<void()> request_exit;
   // How long an exited process's output may take to drain before its exit is published anyway.
   std::chrono::milliseconds io_drain_limit{2000};
-  // The LiteBox core (null: every container runs without it) and when it serves a container.
-  linux_host::core::CoreService* core = nullptr;
-  CoreDefaults core_defaults;
-  // The shim's socket, written next to each container's runtime state (shim.address) for litebox-ctl.
-  std::string shim_address;
+  // The shim's own process id (Connect's shim_pid).
+  std::uint32_t shim_pid = 0;
 };
 
 class TaskService {
  public:
-  TaskService(TaskServiceConfig config, linux_host::Runtime& runtime, Reaper& reaper, EventPublisher& events);
+  // The host's OOM callback is set here; its exit callbacks come through the processes this service makes.
+  TaskService(TaskServiceConfig config, platform::Host& host, EventPublisher& events);
   TaskService(const TaskService&) = delete;
   TaskService& operator=(const TaskService&) = delete;
   ~TaskService();
 
   // Every RPC under both "containerd.task.v2.Task" and "containerd.task.v3.Task".
   void register_methods(ServiceRegistry& registry);
-
-  // The reaper's callback (its thread, its guard held): a child of the shim exited.
-  void on_child_exit(pid_t pid, int wait_status);
 
   RpcStatus create(const taskapi::CreateTaskRequest& request, taskapi::CreateTaskResponse& response);
   RpcStatus start(const taskapi::StartRequest& request, taskapi::StartResponse& response);
@@ -79,12 +68,14 @@ class TaskService {
   // Looks up a container and one of its processes; NOT_FOUND statuses as containerd words them.
   RpcStatus find(const std::string& id, const std::string& exec_id, std::shared_ptr<TaskContainer>& container,
                  std::shared_ptr<TaskProcess>& process) const;
-  // NOT_FOUND unless the container is known.
-  RpcStatus require_container(const std::string& id) const;
-  // The core channel for a new container's init when the core serves it (registered with the core), or
-  // nullopt. Errors: the bundle's core annotations are malformed.
-  linux_host::Expected<std::optional<CoreChannel>> core_channel_for(const std::string& id,
-                                                                   const std::filesystem::path& bundle);
+  // The container when it is known; NOT_FOUND otherwise.
+  RpcStatus require_container(const std::string& id, std::shared_ptr<TaskContainer>& container) const;
+  // The host's exit callback for `process` (any thread): records the exit and, once the process is
+  // registered, finishes it on a thread of its own.
+  platform::ExitCallback exit_callback(const std::shared_ptr<TaskProcess>& process);
+  // Under mutex_: marks the process registered and finishes an exit that came before.
+  void register_process(const std::shared_ptr<TaskProcess>& process);
+  void start_finishing(std::shared_ptr<TaskProcess> process);
   RpcStatus start_init(const std::shared_ptr<TaskContainer>& container, taskapi::StartResponse& response);
   // Marks an exec that never started as STOPPED (status 255) and wakes its Waits. Under mutex_.
   void never_started(TaskProcess& process);
@@ -100,21 +91,16 @@ class TaskService {
   }
 
   TaskServiceConfig config_;
-  linux_host::Runtime& runtime_;
-  Reaper& reaper_;
+  platform::Host& host_;
   EventPublisher& events_;
-  linux_host::CgroupMode cgroup_mode_ = linux_host::CgroupMode::v1;
 
   mutable std::mutex mutex_;
   std::condition_variable exited_;  // a process's status became STOPPED
   std::map<std::string, std::shared_ptr<TaskContainer>> containers_;
-  std::map<pid_t, std::shared_ptr<TaskProcess>> by_pid_;
   std::atomic<int> finishing_{0};  // exit threads still running
   int waiting_ = 0;                 // Wait calls blocked on exited_ (under mutex_)
   bool closing_ = false;            // the service is being destroyed: blocked Waits return (under mutex_)
   bool exit_requested_ = false;
-
-  std::unique_ptr<OomWatcher> oom_;
 };
 
 }  // namespace litebox::shim

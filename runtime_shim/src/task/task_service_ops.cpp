@@ -1,16 +1,9 @@
 // The task service's RPCs on running tasks (Kill, Pids, Pause, Resume, ResizePty, CloseIO, Update, Stats,
 // Connect, Shutdown, Checkpoint) and the registration of every method.
-#include <signal.h>
-#include <unistd.h>
-
-#include <cstring>
-
 #include <spdlog/spdlog.h>
 
 #include "events.pb.h"
-#include "oci/config.hpp"
-#include "oci/diagnostics.hpp"
-#include "task/metrics.hpp"
+#include "task/host_status.hpp"
 #include "task/task_service.hpp"
 
 namespace litebox::shim {
@@ -34,15 +27,15 @@ RpcStatus TaskService::kill(const taskapi::KillRequest& request, litebox::wire::
       if (process->pid == 0) {
         return RpcStatus::error(StatusCode::failed_precondition, "process " + process->exec_id + " was not started");
       }
-      // Under the lock: the pid cannot have been reaped (and reused) while we hold it.
-      if (::kill(process->pid, static_cast<int>(request.signal())) != 0) {
-        return RpcStatus::error(errno == ESRCH ? StatusCode::not_found : StatusCode::unknown,
-                                "kill process " + process->exec_id + ": " + std::strerror(errno));
+      if (auto killed = process->handle->signal(static_cast<int>(request.signal())); !killed) {
+        return RpcStatus::error(killed.error().code == ESRCH ? StatusCode::not_found : StatusCode::unknown,
+                                "kill process " + process->exec_id + ": " + killed.error().message);
       }
       return {};
     }
   }
-  auto killed = runtime_.kill(container->id, static_cast<int>(request.signal()), request.all());
+  auto killed = request.all() ? container->handle->signal_all(static_cast<int>(request.signal()))
+                              : process->handle->signal(static_cast<int>(request.signal()));
   if (!killed) {
     std::lock_guard lock(mutex_);
     if (process->has_exited()) return RpcStatus::error(StatusCode::not_found, "process already finished: not found");
@@ -51,18 +44,18 @@ RpcStatus TaskService::kill(const taskapi::KillRequest& request, litebox::wire::
   return {};
 }
 
-RpcStatus TaskService::require_container(const std::string& id) const {
+RpcStatus TaskService::require_container(const std::string& id, std::shared_ptr<TaskContainer>& container) const {
   std::lock_guard lock(mutex_);
-  std::shared_ptr<TaskContainer> container;
   std::shared_ptr<TaskProcess> process;
   return find(id, "", container, process);
 }
 
 RpcStatus TaskService::pids(const taskapi::PidsRequest& request, taskapi::PidsResponse& response) {
-  if (auto known = require_container(request.id()); !known.ok()) return known;
-  auto pids = runtime_.pids(request.id());
-  if (!pids) return RpcStatus::error(StatusCode::unknown, pids.error().message);
-  for (pid_t pid : pids.value()) response.add_processes()->set_pid(static_cast<std::uint32_t>(pid));
+  std::shared_ptr<TaskContainer> container;
+  if (auto known = require_container(request.id(), container); !known.ok()) return known;
+  auto pids = container->handle->pids();
+  if (!pids) return host_error(pids.error());
+  for (const auto& p : pids.value()) response.add_processes()->set_pid(p.pid);
   return {};
 }
 
@@ -76,9 +69,7 @@ RpcStatus TaskService::pause(const taskapi::PauseRequest& request, litebox::wire
       return RpcStatus::error(StatusCode::failed_precondition, "container " + request.id() + " is not running");
     }
   }
-  if (auto paused = runtime_.pause(request.id()); !paused) {
-    return RpcStatus::error(StatusCode::unknown, paused.error().message);
-  }
+  if (auto paused = container->handle->pause(); !paused) return host_error(paused.error());
   std::lock_guard lock(mutex_);
   container->paused = true;
   events::TaskPaused event;
@@ -97,9 +88,7 @@ RpcStatus TaskService::resume(const taskapi::ResumeRequest& request, litebox::wi
       return RpcStatus::error(StatusCode::failed_precondition, "container " + request.id() + " is not paused");
     }
   }
-  if (auto resumed = runtime_.resume(request.id()); !resumed) {
-    return RpcStatus::error(StatusCode::unknown, resumed.error().message);
-  }
+  if (auto resumed = container->handle->resume(); !resumed) return host_error(resumed.error());
   std::lock_guard lock(mutex_);
   container->paused = false;
   events::TaskResumed event;
@@ -118,10 +107,10 @@ RpcStatus TaskService::resize_pty(const taskapi::ResizePtyRequest& request, lite
   std::shared_ptr<TaskContainer> container;
   std::shared_ptr<TaskProcess> process;
   if (auto found = find(request.id(), request.exec_id(), container, process); !found.ok()) return found;
-  if (!process->io || !process->stdio.terminal) {
+  if (!process->handle || !process->stdio.terminal) {
     return RpcStatus::error(StatusCode::failed_precondition, "process has no terminal to resize");
   }
-  if (auto resized = process->io->resize(request.width(), request.height()); !resized) {
+  if (auto resized = process->handle->resize_terminal(request.width(), request.height()); !resized) {
     return RpcStatus::error(StatusCode::unknown, resized.error().message);
   }
   return {};
@@ -134,37 +123,33 @@ RpcStatus TaskService::close_io(const taskapi::CloseIORequest& request, litebox:
   if (auto found = find(request.id(), request.exec_id(), container, process); !found.ok()) return found;
   if (request.stdin()) {
     process->stdin_closed = true;
-    if (process->io) process->io->close_stdin();
+    if (process->handle) process->handle->close_stdin();
   }
   return {};
 }
 
 RpcStatus TaskService::update(const taskapi::UpdateTaskRequest& request, litebox::wire::Empty&) {
-  if (auto known = require_container(request.id()); !known.ok()) return known;
-  auto resources = oci::parse_linux_resources(request.resources().value());
-  if (!resources.ok()) {
-    return RpcStatus::error(StatusCode::invalid_argument,
-                            "update " + request.id() + ": resources: " + oci::format_diagnostics(resources.errors));
-  }
-  if (auto updated = runtime_.update(request.id(), *resources.value); !updated) {
-    return RpcStatus::error(StatusCode::unknown, updated.error().message);
-  }
+  std::shared_ptr<TaskContainer> container;
+  if (auto known = require_container(request.id(), container); !known.ok()) return known;
+  if (auto updated = container->handle->update(request.resources().value()); !updated) return host_error(updated.error());
   return {};
 }
 
 RpcStatus TaskService::stats(const taskapi::StatsRequest& request, taskapi::StatsResponse& response) {
-  if (auto known = require_container(request.id()); !known.ok()) return known;
-  auto stats = runtime_.stats(request.id());
-  if (!stats) return RpcStatus::error(StatusCode::unknown, stats.error().message);
-  *response.mutable_stats() = metrics_any(stats.value(), cgroup_mode_);
+  std::shared_ptr<TaskContainer> container;
+  if (auto known = require_container(request.id(), container); !known.ok()) return known;
+  auto stats = container->handle->stats();
+  if (!stats) return host_error(stats.error());
+  response.mutable_stats()->set_type_url(stats.value().type_url);
+  response.mutable_stats()->set_value(std::move(stats.value().value));
   return {};
 }
 
 RpcStatus TaskService::connect(const taskapi::ConnectRequest& request, taskapi::ConnectResponse& response) {
   std::lock_guard lock(mutex_);
-  response.set_shim_pid(static_cast<std::uint32_t>(::getpid()));
+  response.set_shim_pid(config_.shim_pid);
   auto it = containers_.find(request.id());
-  if (it != containers_.end()) response.set_task_pid(static_cast<std::uint32_t>(it->second->init->pid));
+  if (it != containers_.end()) response.set_task_pid(it->second->init->pid);
   return {};
 }
 

@@ -26,6 +26,13 @@ namespace litebox::platform {
 
 using ProcessId = std::uint32_t;
 
+// The signals the shim names itself (Linux's numbers, which containerd sends on every host).
+namespace signals {
+inline constexpr int interrupt = 2;
+inline constexpr int kill = 9;
+inline constexpr int terminate = 15;
+}  // namespace signals
+
 // The stdio of Create/Exec as containerd names it (protocol notes, section 5): FIFO paths on Linux, named
 // pipe paths on Windows; file:// and binary:// URIs on both; "" for none.
 struct StdioPaths {
@@ -133,6 +140,9 @@ class Host {
   virtual void on_oom(std::function<void(const std::string& container_id)> callback) = 0;
   // Creates the container and its init from the bundle (not yet running). Errors undo everything done.
   virtual Expected<std::unique_ptr<Container>> create(CreateParams params) = 0;
+  // No exit or OOM callback runs once this returns (the shim calls it before its task service goes).
+  // Idempotent.
+  virtual void stop_events() {}
 };
 
 }  // namespace litebox::platform

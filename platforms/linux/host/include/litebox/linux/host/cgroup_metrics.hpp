@@ -3,10 +3,10 @@
 #pragma once
 
 #include "litebox/linux/cgroups.hpp"
-#include "wire.pb.h"
+#include "litebox/platform/host.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
-litebox::wire::Any metrics_any(const linux_host::CgroupStats& stats, linux_host::CgroupMode mode);
+platform::EncodedMetrics encode_metrics(const CgroupStats& stats, CgroupMode mode);
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -1,4 +1,4 @@
-#include "task/metrics.hpp"
+#include "litebox/linux/host/cgroup_metrics.hpp"
 
 #include <cstdint>
 #include <string>
@@ -6,7 +6,7 @@
 #include "cgroups_v1_metrics.pb.h"
 #include "cgroups_v2_metrics.pb.h"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 namespace {
 
 std::uint64_t stat_or(const linux_host::CgroupMemoryStats& m, const std::string& key, std::uint64_t fallback = 0) {
@@ -16,7 +16,7 @@ std::uint64_t stat_or(const linux_host::CgroupMemoryStats& m, const std::string&
 
 // containerd reports "no limit" as the kernel's own number (v1: a page-aligned INT64_MAX, v2: "max" as
 // the maximum); ours is UINT64_MAX, which the clients print as is: pass it through.
-litebox::wire::Any v1_metrics(const linux_host::CgroupStats& s) {
+platform::EncodedMetrics v1_metrics(const linux_host::CgroupStats& s) {
   io::containerd::cgroups::v1::Metrics out;
   auto* pids = out.mutable_pids();
   pids->set_current(s.pids.current);
@@ -81,13 +81,13 @@ litebox::wire::Any v1_metrics(const linux_host::CgroupStats& s) {
   swap->set_limit(m.swap_limit);
   out.mutable_memory_oom_control()->set_oom_kill(m.oom_kill_count);
 
-  litebox::wire::Any any;
-  any.set_type_url("io.containerd.cgroups.v1.Metrics");
-  out.SerializeToString(any.mutable_value());
+  platform::EncodedMetrics any;
+  any.type_url = "io.containerd.cgroups.v1.Metrics";
+  out.SerializeToString(&any.value);
   return any;
 }
 
-litebox::wire::Any v2_metrics(const linux_host::CgroupStats& s) {
+platform::EncodedMetrics v2_metrics(const linux_host::CgroupStats& s) {
   io::containerd::cgroups::v2::Metrics out;
   out.mutable_pids()->set_current(s.pids.current);
   out.mutable_pids()->set_limit(s.pids.limit == linux_host::kCgroupUnlimited ? 0 : s.pids.limit);
@@ -140,16 +140,16 @@ litebox::wire::Any v2_metrics(const linux_host::CgroupStats& s) {
   events->set_oom(m.oom_events);
   events->set_oom_kill(m.oom_kill_count);
 
-  litebox::wire::Any any;
-  any.set_type_url("io.containerd.cgroups.v2.Metrics");
-  out.SerializeToString(any.mutable_value());
+  platform::EncodedMetrics any;
+  any.type_url = "io.containerd.cgroups.v2.Metrics";
+  out.SerializeToString(&any.value);
   return any;
 }
 
 }  // namespace
 
-litebox::wire::Any metrics_any(const linux_host::CgroupStats& stats, linux_host::CgroupMode mode) {
+platform::EncodedMetrics encode_metrics(const CgroupStats& stats, CgroupMode mode) {
   return mode == linux_host::CgroupMode::v2 ? v2_metrics(stats) : v1_metrics(stats);
 }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -1,4 +1,4 @@
-#include "task/reaper.hpp"
+#include "litebox/linux/host/reaper.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <mutex>
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 namespace {
 
 // The write end of the self-pipe the SIGCHLD handler pokes; one per process.
@@ -82,4 +82,4 @@ void Reaper::reap_all() {
   }
 }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -14,7 +14,7 @@
 #include "litebox/linux/core/core_service.hpp"
 #include "litebox/linux/error.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 inline constexpr const char* kCoreAnnotation = "org.litebox.core";
 inline constexpr const char* kCoreBudgetAnnotation = "org.litebox.core.descriptor-budget";
@@ -61,4 +61,4 @@ class CoreChannel {
   linux_host::core::CoreFilterScope scope_;
 };
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -1,4 +1,4 @@
-#include "task/oom_watcher.hpp"
+#include "litebox/linux/host/oom_watcher.hpp"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -10,7 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 OomWatcher::OomWatcher(Callback on_oom) : on_oom_(std::move(on_oom)) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -90,4 +90,4 @@ void OomWatcher::run() {
   }
 }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

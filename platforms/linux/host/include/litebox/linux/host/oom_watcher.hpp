@@ -11,7 +11,7 @@
 
 #include "litebox/linux/cgroups.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 class OomWatcher {
  public:
@@ -40,4 +40,4 @@ class OomWatcher {
   std::thread thread_;
 };
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

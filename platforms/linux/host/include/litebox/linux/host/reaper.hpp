@@ -13,7 +13,7 @@
 #include <shared_mutex>
 #include <thread>
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 class Reaper {
  public:
@@ -43,4 +43,4 @@ class Reaper {
   int stop_fd_ = -1;  // eventfd: stop() wakes the thread
 };
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -1,4 +1,4 @@
-#include "stdio/process_io.hpp"
+#include "litebox/linux/host/process_io.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -27,7 +27,7 @@
 
 #include "litebox/linux/owned_fd.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 using linux_host::Error;
 using linux_host::Expected;
@@ -803,4 +803,4 @@ bool ProcessIo::terminal() const { return impl_->terminal; }
 
 pid_t ProcessIo::logger_pid() const { return impl_->logger_pid; }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -38,15 +38,11 @@
 
 #include "litebox/linux/container.hpp"
 #include "litebox/linux/error.hpp"
+#include "litebox/platform/host.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
-struct StdioPaths {
-  std::string stdin_path;
-  std::string stdout_path;
-  std::string stderr_path;
-  bool terminal = false;
-};
+using platform::StdioPaths;
 
 // What one stdio path of Create/Exec names.
 struct StdioUri {
@@ -116,4 +112,4 @@ class ProcessIo {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

@@ -1,4 +1,4 @@
-#include "task/core_attachment.hpp"
+#include "litebox/linux/host/core_attachment.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <utility>
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
 linux_host::Expected<std::size_t> parse_descriptor_budget(std::string_view text, std::string_view what) {
   std::size_t budget = 0;
@@ -69,4 +69,4 @@ linux_host::Status CoreChannel::hand_to(linux_host::core::CoreService& core, con
   return added;
 }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

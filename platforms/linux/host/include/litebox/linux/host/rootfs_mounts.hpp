@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "litebox/linux/error.hpp"
+#include "litebox/platform/host.hpp"
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 
-struct RootfsMount {
-  std::string type;
-  std::string source;
-  std::vector<std::string> options;  // fstab style: "ro", "rbind", "lowerdir=...", ...
-};
+// fstab-style options: "ro", "rbind", "lowerdir=...", ...; the mount's own target must be "" (the rootfs).
+using platform::RootfsMount;
 
 // Mounts each entry on `target` in order (stacking, as containerd's mount.All does). On failure the ones
 // already mounted are unmounted again.
@@ -24,4 +22,4 @@ linux_host::Status mount_rootfs(const std::vector<RootfsMount>& mounts, const st
 // a mount point, or not existing, is success.
 linux_host::Status unmount_rootfs(const std::filesystem::path& target);
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host

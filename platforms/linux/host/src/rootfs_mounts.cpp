@@ -1,4 +1,4 @@
-#include "task/rootfs_mounts.hpp"
+#include "litebox/linux/host/rootfs_mounts.hpp"
 
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <utility>
 
-namespace litebox::shim {
+namespace litebox::linux_host {
 namespace {
 
 struct MountFlag {
@@ -99,4 +99,4 @@ linux_host::Status unmount_rootfs(const std::filesystem::path& target) {
   return linux_host::Error{EBUSY, "unmount " + target.string() + ": still mounted after 64 unmounts"};
 }
 
-}  // namespace litebox::shim
+}  // namespace litebox::linux_host
