@@ -151,13 +151,19 @@ struct Seen {
 
 // Answers one pending notification: CONTINUE for serve and create (and anything outside the table, which must
 // not happen), the entry's errno for deny. Returns false when the listener has nothing (the target is gone).
-bool answer_one(int listener, std::vector<Seen>& seen) {
+// `seen_lock`, when given, guards `seen`: the call is recorded before the answer lets the process go on.
+bool answer_one(int listener, std::vector<Seen>& seen, std::mutex* seen_lock = nullptr) {
   seccomp_notif request;
   std::memset(&request, 0, sizeof request);
   if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0) return false;
   Seen s{request.data.nr, {}, static_cast<pid_t>(request.pid)};
   for (int i = 0; i < 6; ++i) s.args[i] = request.data.args[i];
-  seen.push_back(s);
+  if (seen_lock != nullptr) {
+    std::lock_guard lock(*seen_lock);
+    seen.push_back(s);
+  } else {
+    seen.push_back(s);
+  }
   seccomp_notif_resp response;
   std::memset(&response, 0, sizeof response);
   response.id = request.id;
@@ -395,10 +401,8 @@ class CoreServer {
       pollfd p{listener, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       if (p.revents & POLLIN) {
-        std::vector<Seen> one;
-        answer_one(listener, one);
-        std::lock_guard lock(mutex_);
-        seen_.insert(seen_.end(), one.begin(), one.end());
+        // Recorded before the answer lets the process go on: once it has exited, count() sees every call.
+        answer_one(listener, seen_, &mutex_);
       } else if (p.revents & (POLLHUP | POLLERR)) {
         break;  // every process of the filter is gone
       }
