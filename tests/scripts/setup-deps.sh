@@ -24,6 +24,9 @@ packages=(
   jq containernetworking-plugins iptables bsdutils
   # sanitizers' runtimes (g++ links them)
   libasan8 libubsan1 libtsan2
+  # the mingw build: the -posix cross compilers, wine for its tests, wixl/msitools for the .msi, dpkg-dev for
+  # tests/scripts/mingw-protobuf.sh (dpkg-source unpacks Debian's protobuf source package)
+  g++-mingw-w64-x86-64 mingw-w64-tools wine wine64 msitools wixl dpkg-dev
 )
 
 # Go: the gofds workload and the consumer tests' Go peers (containerd 2.x, nerdctl, cri-tools, which need Go
