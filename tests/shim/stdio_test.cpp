@@ -765,4 +765,35 @@ TEST(ProcessIo, NoDescriptorLeaks) {
   EXPECT_EQ(fd_count(), before);
 }
 
+TEST(ProcessIo, TerminalStdinFifoStaysOpenAfterTheExitUntilDestroyed) {
+  // As runc's shim: a client still writing after the process exited (keystrokes on a terminal) gets no
+  // EPIPE until the exec is deleted. CRI answers EPIPE by closing its stdout reader, losing the last output.
+  TempDir dir;
+  const auto in_path = make_fifo(dir, "stdin");
+  auto io = open_io({.stdin_path = in_path, .stdout_path = "", .stderr_path = "", .terminal = true});
+  ASSERT_TRUE(io);
+  const int w = ::open(in_path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(w, 0) << std::strerror(errno);
+  const Pty pty = open_pty();
+  const pid_t pid = spawn_on_terminal(pty.slave_path, "exit 0");
+  ASSERT_GT(pid, 0);
+  io->attach(pty.master);
+  EXPECT_EQ(wait_child(pid), 0);
+  io->finish(1s);
+  sigset_t pipe;
+  ::sigemptyset(&pipe);
+  ::sigaddset(&pipe, SIGPIPE);
+  sigset_t old;
+  ::pthread_sigmask(SIG_BLOCK, &pipe, &old);
+  EXPECT_EQ(::write(w, "x", 1), 1) << std::strerror(errno);
+  io.reset();
+  EXPECT_EQ(::write(w, "y", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  siginfo_t info;
+  const timespec zero{0, 0};
+  ::sigtimedwait(&pipe, &info, &zero);  // consume the pending SIGPIPE
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(w);
+}
+
 }  // namespace

@@ -301,6 +301,10 @@ struct ProcessIo::Impl {
   OwnedFd stdin_src;     // the shim's end of the stdin FIFO (O_RDWR|O_NONBLOCK), or a regular file (terminal)
   OwnedFd stdin_child;   // what the process reads: the pipe's read end, or a regular file
   OwnedFd stdin_pipe_w;  // the pipe's write end (copier)
+  // The stdin FIFO once the process exited, kept until this object goes (the exec's Delete), as runc's shim
+  // keeps it: a client still writing (a terminal's keystrokes) gets no EPIPE, which CRI answers by closing
+  // its stdout reader before it has read the process's last output.
+  OwnedFd stdin_after_exit;  // guarded by mu
 
   // stdout / stderr
   OwnedFd out_shim, err_shim;    // FIFO readers kept until finish; with a terminal where master output goes
@@ -365,6 +369,8 @@ struct ProcessIo::Impl {
         if (p.kind != Pump::Kind::output) {
           if (is_finishing) {  // the process is gone: nobody to deliver input to
             spdlog::debug("stdio: {}: process exited, {} byte(s) undelivered", p.name, p.len);
+            std::lock_guard lock(mu);
+            stdin_after_exit = std::move(p.owned_src);
             p.end();
             continue;
           }

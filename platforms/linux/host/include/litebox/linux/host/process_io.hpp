@@ -97,6 +97,7 @@ class ProcessIo {
   // (every holder of the slave gone), then closes the shim's descriptors so readers of the FIFOs see EOF
   // once the process's own descriptors are closed too. Waits at most `drain_limit` for the copying and again
   // at most `drain_limit` for a logging binary to exit (then SIGTERM, SIGKILL after logger_term_grace).
+  // The stdin FIFO stays open until the destructor, so a client still writing gets no EPIPE before Delete.
   // Idempotent; later calls return at once.
   void finish(std::chrono::milliseconds drain_limit);
 
