@@ -7,10 +7,11 @@
 # SKIP_RETURN_CODE) when a tool is missing. Whatever wine cannot do is a skip naming the gap.
 #
 #   msi_install_test.sh --msi litebox-0.1.0-x64.msi --version 0.1.0 --prefix <wine prefix dir> \
-#       --build-script packaging/windows/build-msi.sh --file <installed name>=<source file> ...
+#       --build-script packaging/windows/build-msi.sh [--strip <strip tool>] --file <installed name>=<source file> ...
+# With --strip, the package's .exe files are the sources as that tool strips them (build-msi.sh --strip).
 set -uo pipefail
 
-msi="" version="" prefix="" build_script=""
+msi="" version="" prefix="" build_script="" strip=""
 declare -A sources=()
 names=()
 while [ $# -gt 0 ]; do
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --version) version=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
     --build-script) build_script=$2; shift 2 ;;
+    --strip) strip=$2; shift 2 ;;
     --file) names+=("${2%%=*}"); sources["${2%%=*}"]=$(realpath -- "${2#*=}"); shift 2 ;;
     *) echo "msi_install_test.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -56,6 +58,18 @@ fi
 msi=$(cd "$(dirname "$msi")" && pwd)/$(basename "$msi")
 work=$(mktemp -d "${TMPDIR:-/tmp}/litebox-msi-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# What each installed file must be: the source, or for an .exe with --strip the source stripped.
+declare -A wanted=()
+mkdir -p "$work/wanted"
+for name in "${names[@]}"; do
+  wanted[$name]=${sources[$name]}
+  if [ -n "$strip" ] && [[ "$name" == *.exe ]]; then
+    wanted[$name]="$work/wanted/$name"
+    pe=$(od -An -tu4 -j60 -N4 "${sources[$name]}" | tr -d ' ')   # as build-msi.sh: keep the linker's time stamp
+    SOURCE_DATE_EPOCH=$(od -An -tu4 -j$((pe + 8)) -N4 "${sources[$name]}" | tr -d ' ') \
+      "$strip" -o "${wanted[$name]}" "${sources[$name]}" || { echo "msi_install_test.sh: $strip failed on ${sources[$name]}" >&2; exit 1; }
+  fi
+done
 
 # ---- the package ----
 prop() { msiinfo export "$msi" Property | tr -d '\r' | awk -F'\t' -v k="$1" '$1 == k { print $2 }'; }
@@ -106,7 +120,7 @@ else
   not_ok "msiextract writes exactly the expected files" "expected: $(echo $expected_listed)" "wrote:    $(echo $listed)"
 fi
 for name in "${names[@]}"; do
-  check "msiextract: $name is the built file" cmp -s "$extracted/LiteBox/$name" "${sources[$name]}"
+  check "msiextract: $name is the built file" cmp -s "$extracted/LiteBox/$name" "${wanted[$name]}"
 done
 
 # ---- wine: a prefix of the test's own ----
@@ -175,7 +189,7 @@ check_installed() { # check_installed <version>
   local name
   check "C:\\Program Files\\LiteBox exists" [ -d "$folder" ]
   for name in "${names[@]}"; do
-    check "installed: $name is the built file" cmp -s "$folder/$name" "${sources[$name]}"
+    check "installed: $name is the built file" cmp -s "$folder/$name" "${wanted[$name]}"
   done
   local extra
   extra=$(comm -13 <(printf '%s\n' "${names[@]}" | sort) <(ls -A "$folder" 2>/dev/null | sort) | tr '\n' ' ')
@@ -237,7 +251,7 @@ else ok "product $product_code is no longer registered"; fi
 IFS=. read -r major minor build <<<"$version"
 next="$major.$minor.$((build + 1))"
 next_msi="$work/litebox-$next-x64.msi"
-args=(--version "$next" --out "$next_msi")
+args=(--version "$next" --out "$next_msi" ${strip:+--strip "$strip"})
 for name in "${names[@]}"; do
   case "$name" in
     containerd-shim-litebox-v1.exe) args+=(--shim "${sources[$name]}") ;;
