@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "litebox/linux/error.hpp"
+#include "litebox/platform/error.hpp"
 
 namespace litebox::shim {
 
@@ -38,8 +38,8 @@ struct StartInput {
 // runtimeoptions.v1.Options (1.6-2.2; another runtime's options are ignored); or containerd 2.3+'s
 // BootstrapParams, whose extensions carry that Any. The two are told apart by BootstrapParams' fields 3-9,
 // which containerd always sets (version, binary) and an Any (fields 1-2) never has.
-linux_host::Expected<StartInput> parse_start_input(std::string_view stdin_bytes);
+platform::Expected<StartInput> parse_start_input(std::string_view stdin_bytes);
 // The JSON document itself; unknown members are errors (a typo should not silently change nothing).
-linux_host::Expected<ShimConfig> parse_shim_config(std::string_view json);
+platform::Expected<ShimConfig> parse_shim_config(std::string_view json);
 
 }  // namespace litebox::shim

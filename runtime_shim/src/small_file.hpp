@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <string>
 
-#include "litebox/linux/error.hpp"
+#include "litebox/platform/error.hpp"
 
 namespace litebox::shim {
 
 // The file's bytes; an error naming the file when it cannot be opened, is not a regular file or is larger
 // than `max_bytes` (EFBIG).
-linux_host::Expected<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes);
+platform::Expected<std::string> read_small_file(const std::filesystem::path& path, std::size_t max_bytes);
 
 }  // namespace litebox::shim

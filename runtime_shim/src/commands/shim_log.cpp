@@ -1,7 +1,9 @@
 #include "commands/shim_log.hpp"
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <unistd.h>
+#endif
 
 #include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -10,8 +12,8 @@
 namespace litebox::shim {
 namespace {
 
-void configure(const std::string& level, bool debug) {
-  auto logger = spdlog::stderr_logger_mt("shim");
+void configure(spdlog::sink_ptr sink, const std::string& level, bool debug) {
+  auto logger = std::make_shared<spdlog::logger>("shim", std::move(sink));
   logger->set_pattern("time=\"%Y-%m-%dT%H:%M:%S.%f%z\" level=%l msg=\"%v\" runtime=io.containerd.litebox.v1 pid=%P");
   spdlog::level::level_enum parsed = debug ? spdlog::level::debug : spdlog::level::info;
   if (!level.empty()) parsed = spdlog::level::from_str(level);
@@ -32,15 +34,22 @@ void configure(const std::string& level, bool debug) {
 
 }  // namespace
 
-void log_to_stderr(const std::string& level, bool debug) { configure(level, debug); }
+void log_to_stderr(const std::string& level, bool debug) {
+  configure(std::make_shared<spdlog::sinks::stderr_sink_mt>(), level, debug);
+}
 
+void log_to_sink(spdlog::sink_ptr sink, const std::string& level, bool debug) { configure(std::move(sink), level, debug); }
+
+#ifndef _WIN32
 void log_to_containerd_fifo(const std::string& level, bool debug) {
   const int fd = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd >= 0) {
     ::dup2(fd, 2);
     ::close(fd);
   }
-  configure(level, debug);
+  log_to_stderr(level, debug);
 }
+
+#endif
 
 }  // namespace litebox::shim

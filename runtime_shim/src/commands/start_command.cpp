@@ -15,19 +15,15 @@
 #include "commands/commands.hpp"
 #include "commands/containerd_version.hpp"
 #include "commands/shim_log.hpp"
-#include "oci/bundle.hpp"
 #include "options.pb.h"
 #include "shim_config.hpp"
+#include "shim_group.hpp"
 #include "shim_socket.hpp"
 
 namespace litebox::shim {
 namespace {
 
 constexpr std::size_t kMaxOptionsBytes = 1024 * 1024;
-// Annotations that put several containers into one shim (a pod), in runc's shim's order, plus our own.
-constexpr const char* kGroupAnnotations[] = {"io.containerd.litebox.v1.group", "io.containerd.runc.v2.group",
-                                             "io.kubernetes.cri.sandbox-id"};
-
 std::string read_stdin() {
   std::string data;
   char buffer[4096];
@@ -38,16 +34,6 @@ std::string read_stdin() {
     data.append(buffer, static_cast<std::size_t>(n));
   }
   return data;
-}
-
-std::string group_of(const std::filesystem::path& bundle, const std::string& id) {
-  auto spec = oci::load_bundle(bundle);
-  if (!spec.value) return id;
-  for (const char* key : kGroupAnnotations) {
-    auto it = spec.value->annotations.find(key);
-    if (it != spec.value->annotations.end() && !it->second.empty()) return it->second;
-  }
-  return id;
 }
 
 int fail(const std::string& message) {
@@ -110,7 +96,7 @@ int start_command(const ShimArgs& args) {
   const std::filesystem::path bundle = cwd;
 
   const std::string& socket_dir = start_input.value().socket_dir;
-  const std::string path = shim_socket_path(args.address, args.namespace_name, group_of(bundle, args.id),
+  const std::string path = shim_socket_path(args.address, args.namespace_name, shim_group_of(bundle, args.id),
                                             socket_dir.empty() ? kSocketDirectory : socket_dir);
   const std::string address = socket_address(path);
   const bool grpc = config.transport == "grpc";

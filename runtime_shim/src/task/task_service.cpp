@@ -10,6 +10,7 @@
 #include "oci/diagnostics.hpp"
 #include "task/host_status.hpp"
 #include "task/timestamps.hpp"
+#include "rpc/stdio_accessor_names.hpp"  // last
 
 namespace litebox::shim {
 

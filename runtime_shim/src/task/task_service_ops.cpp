@@ -5,6 +5,7 @@
 #include "events.pb.h"
 #include "task/host_status.hpp"
 #include "task/task_service.hpp"
+#include "rpc/stdio_accessor_names.hpp"  // last
 
 namespace litebox::shim {
 

@@ -1,9 +1,5 @@
 #include "ttrpc/client.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -15,7 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ttrpc/socket_io.hpp"
+#ifndef _WIN32
+#include "ttrpc/unix_stream.hpp"
+#endif
 
 namespace litebox::shim::ttrpc {
 
@@ -37,12 +35,11 @@ void set_error(RpcStatus* out, RpcStatus st) {
 }  // namespace
 
 struct Client::State {
-  explicit State(int f) : fd(f) {}
-  ~State() { ::close(fd); }
+  explicit State(std::unique_ptr<Stream> s) : stream(std::move(s)) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
-  const int fd;
+  const std::unique_ptr<Stream> stream;
   const std::uint32_t max_payload = kMaxPayload;
 
   std::mutex mu;  // everything below but the write_ members, close_mu and reader
@@ -120,11 +117,11 @@ struct Client::State {
     try {
       FrameDecoder decoder(max_payload);
       std::vector<char> buf(64 * 1024);
+      std::string error;
       for (;;) {
-        const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-        if (n < 0 && errno == EINTR) continue;
+        const std::ptrdiff_t n = stream->read_some(buf.data(), buf.size(), error);
         if (n < 0) {
-          reason = std::string("ttrpc: connection lost: ") + std::strerror(errno);
+          reason = "ttrpc: connection lost: " + error;
           break;
         }
         if (n == 0) break;
@@ -139,12 +136,15 @@ struct Client::State {
   }
 };
 
-std::unique_ptr<Client> Client::adopt(int fd, RpcStatus* error) {
+std::unique_ptr<Client> Client::adopt(std::unique_ptr<Stream> stream, RpcStatus* error) {
+  if (!stream) {
+    set_error(error, RpcStatus::error(StatusCode::unavailable, "ttrpc client: no connection"));
+    return nullptr;
+  }
   std::shared_ptr<State> state;
   try {
-    state = std::make_shared<State>(fd);
+    state = std::make_shared<State>(std::move(stream));
   } catch (const std::exception& e) {
-    ::close(fd);
     set_error(error, RpcStatus::error(StatusCode::internal, e.what()));
     return nullptr;
   }
@@ -154,7 +154,7 @@ std::unique_ptr<Client> Client::adopt(int fd, RpcStatus* error) {
     return std::unique_ptr<Client>(new Client(std::move(state)));
   } catch (const std::exception& e) {
     if (state->reader.joinable()) {  // thread started, Client allocation failed
-      ::shutdown(fd, SHUT_RDWR);
+      state->stream->shut_down();
       state->reader.join();
     }
     set_error(error, RpcStatus::error(StatusCode::internal, std::string("ttrpc client: ") + e.what()));
@@ -162,34 +162,26 @@ std::unique_ptr<Client> Client::adopt(int fd, RpcStatus* error) {
   }
 }
 
+#ifndef _WIN32
+std::unique_ptr<Client> Client::adopt(int fd, RpcStatus* error) {
+  std::string why;
+  auto stream = unix_stream(fd, &why);
+  if (!stream) {
+    set_error(error, RpcStatus::error(StatusCode::internal, "ttrpc client: " + why));
+    return nullptr;
+  }
+  return adopt(std::move(stream), error);
+}
+#endif
+
 std::unique_ptr<Client> Client::connect(std::string_view address, RpcStatus* error) {
-  std::string_view path = address;
-  if (path.substr(0, 7) == "unix://") path.remove_prefix(7);
-  sockaddr_un addr{};
-  if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    set_error(error, RpcStatus::error(StatusCode::invalid_argument,
-                                      "ttrpc: unusable socket address \"" + std::string(address) + "\""));
+  RpcStatus st;
+  auto stream = connect_stream(address, st);
+  if (!stream) {
+    set_error(error, std::move(st));
     return nullptr;
   }
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    set_error(error, RpcStatus::error(StatusCode::unavailable, std::string("ttrpc: socket: ") + std::strerror(errno)));
-    return nullptr;
-  }
-  int r = 0;
-  do {
-    r = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
-  } while (r != 0 && errno == EINTR);
-  if (r != 0 && errno != EISCONN) {
-    const int err = errno;
-    ::close(fd);
-    set_error(error, RpcStatus::error(StatusCode::unavailable,
-                                      "ttrpc: dial unix " + std::string(path) + ": " + std::strerror(err)));
-    return nullptr;
-  }
-  return adopt(fd, error);
+  return adopt(std::move(stream), error);
 }
 
 Client::~Client() { close(); }
@@ -200,7 +192,7 @@ void Client::close() {
     std::lock_guard lock(s.mu);
     s.fail_all_locked("ttrpc: client closed");
   }
-  ::shutdown(s.fd, SHUT_RDWR);  // wakes the reader; the fd itself is closed with the state
+  s.stream->shut_down();  // wakes the reader; the stream itself is closed with the state
   std::lock_guard lock(s.close_mu);
   if (s.reader.joinable() && s.reader.get_id() != std::this_thread::get_id()) s.reader.join();
 }
@@ -264,11 +256,11 @@ RpcStatus Client::call(std::string_view service, std::string_view method, std::s
       return expired();
     }
     std::size_t written = 0;
-    const auto r = detail::write_all(s.fd, *frame, written, deadline);
-    const int err = errno;
+    std::string write_error;
+    const auto r = s.stream->write_all(*frame, written, deadline, write_error);
     s.end_write();
-    if (r != detail::WriteResult::ok) {
-      if (r == detail::WriteResult::timed_out && written == 0) {
+    if (r != WriteResult::ok) {
+      if (r == WriteResult::timed_out && written == 0) {
         forget();
         return expired();
       }
@@ -276,12 +268,12 @@ RpcStatus Client::call(std::string_view service, std::string_view method, std::s
       {
         std::lock_guard lock(s.mu);
         s.pending.erase(id);
-        s.fail_all_locked(r == detail::WriteResult::timed_out
+        s.fail_all_locked(r == WriteResult::timed_out
                               ? std::string("ttrpc: connection abandoned: a request timed out half-written")
-                              : std::string("ttrpc: connection lost: ") + std::strerror(err));
+                              : "ttrpc: connection lost: " + write_error);
       }
-      ::shutdown(s.fd, SHUT_RDWR);
-      if (r == detail::WriteResult::timed_out) return expired();
+      s.stream->shut_down();
+      if (r == WriteResult::timed_out) return expired();
       std::lock_guard lock(s.mu);
       return RpcStatus::error(StatusCode::unavailable, s.broken_reason);
     }

@@ -1,4 +1,4 @@
-// The ttrpc client: unary calls over one unix socket connection, any number of threads at once. Stream ids
+// The ttrpc client: unary calls over one connection (a unix socket, a named pipe on Windows), any number of threads at once. Stream ids
 // are odd and increasing; responses are matched to calls by id in whatever order they come. A lost connection
 // fails every call in flight (and every later one) with UNAVAILABLE; a call past its timeout returns
 // DEADLINE_EXCEEDED (the server is told the timeout in timeout_nano). No function throws.
@@ -19,16 +19,22 @@
 #include "rpc/rpc_status.hpp"
 #include "ttrpc/codec.hpp"
 #include "ttrpc/frame.hpp"
+#include "ttrpc/stream.hpp"
 
 namespace litebox::shim::ttrpc {
 
 class Client {
  public:
-  // `address`: a socket path, optionally with a `unix://` prefix. nullptr on failure, with the reason in
-  // `error` when given (UNAVAILABLE, or INVALID_ARGUMENT for an unusable address).
+  // `address`: as connect_stream takes it (a socket path, optionally `unix://...`; on Windows a named pipe).
+  // nullptr on failure, with the reason in `error` when given (UNAVAILABLE, or INVALID_ARGUMENT for an
+  // unusable address).
   static std::unique_ptr<Client> connect(std::string_view address, RpcStatus* error = nullptr);
-  // Takes a connected stream socket (owned from here on; closed on failure).
+  // Takes a connected stream (owned from here on; closed on failure).
+  static std::unique_ptr<Client> adopt(std::unique_ptr<Stream> stream, RpcStatus* error = nullptr);
+#ifndef _WIN32
+  // The same over a connected unix stream socket.
   static std::unique_ptr<Client> adopt(int fd, RpcStatus* error = nullptr);
+#endif
 
   ~Client();  // close()
   Client(const Client&) = delete;

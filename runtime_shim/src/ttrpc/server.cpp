@@ -1,11 +1,5 @@
 #include "ttrpc/server.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -24,8 +18,9 @@
 
 #include "ttrpc.pb.h"
 #include "ttrpc/codec.hpp"
-#include "ttrpc/peer_credentials.hpp"
-#include "ttrpc/socket_io.hpp"
+#ifndef _WIN32
+#include "ttrpc/unix_stream.hpp"
+#endif
 
 namespace litebox::shim::ttrpc {
 
@@ -51,18 +46,15 @@ struct Detached {
   }
 };
 
-// One accepted connection. The fd is closed by whoever finishes last: the reader (end of stream or shutdown)
-// or the last request's thread, so a request answered after the client half-closed still gets through and the
-// fd number is never reused while someone may write to it.
+// One accepted connection. The stream is closed by whoever finishes last: the reader (end of stream or
+// shutdown) or the last request's thread, so a request answered after the client half-closed still gets
+// through and the descriptor is never reused while someone may write to it.
 struct Connection {
-  Connection(int f, std::uint32_t max) : fd(f), max_payload(max) {}
-  ~Connection() {
-    if (!closed) ::close(fd);
-  }
+  Connection(std::unique_ptr<Stream> s, std::uint32_t max) : stream(std::move(s)), max_payload(max) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  const int fd;
+  std::unique_ptr<Stream> stream;  // null once closed; used without `mu` only while reading or active
   const std::uint32_t max_payload;
 
   std::mutex mu;  // everything below but write_mu
@@ -77,26 +69,27 @@ struct Connection {
   bool idle_locked() const { return !reading && active.empty(); }
   void close_if_idle_locked() {
     if (idle_locked() && !closed) {
-      ::close(fd);
+      stream.reset();
       closed = true;
     }
   }
 
-  // Only while this thread counts as reading or active (the fd is open then).
-  bool send_response(std::uint32_t stream, const RpcStatus& status, std::string_view payload) {
+  // Only while this thread counts as reading or active (the stream is open then).
+  bool send_response(std::uint32_t stream_id, const RpcStatus& status, std::string_view payload) {
     std::string body = encode_response(status, payload);
-    auto frame = encode_frame(stream, MessageType::response, 0, body, max_payload);
+    auto frame = encode_frame(stream_id, MessageType::response, 0, body, max_payload);
     if (!frame) {
       body = encode_response(RpcStatus::error(StatusCode::resource_exhausted,
                                               "response " + oversize_message(body.size(), max_payload)),
                              {});
-      frame = encode_frame(stream, MessageType::response, 0, body, max_payload);
+      frame = encode_frame(stream_id, MessageType::response, 0, body, max_payload);
       if (!frame) return false;
     }
     std::lock_guard lock(write_mu);
     std::size_t written = 0;
-    if (detail::write_all(fd, *frame, written) != detail::WriteResult::ok) {
-      spdlog::debug("ttrpc: cannot send the response of stream {}: {}", stream, std::strerror(errno));
+    std::string error;
+    if (stream->write_all(*frame, written, std::nullopt, error) != WriteResult::ok) {
+      spdlog::debug("ttrpc: cannot send the response of stream {}: {}", stream_id, error);
       return false;
     }
     return true;
@@ -168,13 +161,7 @@ void worker_main(std::shared_ptr<Connection> c, std::list<Worker>::iterator self
 }  // namespace
 
 struct Server::State {
-  State(const ServiceRegistry& r, ServerOptions o) : registry(r), options(o) {
-    wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wake_fd < 0) spdlog::error("ttrpc: eventfd: {}", std::strerror(errno));
-  }
-  ~State() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
+  State(const ServiceRegistry& r, ServerOptions o) : registry(r), options(o) {}
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
@@ -185,7 +172,6 @@ struct Server::State {
 
   const ServiceRegistry& registry;
   const ServerOptions options;
-  int wake_fd = -1;  // readable once shutdown begins
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -193,21 +179,15 @@ struct Server::State {
   bool finished = false;
   bool result = true;
   std::vector<std::thread> acceptors;
-  std::vector<int> listen_fds;
+  std::vector<std::unique_ptr<Listener>> listeners;
   std::list<Entry> conns;
 
-  void accept_loop(int listen_fd);
+  void accept_loop(Listener& listener);
   void read_loop(const std::shared_ptr<Connection>& c);
   void handle_frame(const std::shared_ptr<Connection>& c, Frame& f);
-  bool add_connection(int fd);
+  bool add_connection(std::unique_ptr<Stream> stream);
   void reap_locked(std::vector<std::thread>& out);
-  bool wait_wake(int timeout_ms) const;
 };
-
-bool Server::State::wait_wake(int timeout_ms) const {
-  pollfd p{wake_fd, POLLIN, 0};
-  return ::poll(&p, 1, timeout_ms) > 0;
-}
 
 void Server::State::reap_locked(std::vector<std::thread>& out) {
   for (auto it = conns.begin(); it != conns.end();) {
@@ -226,18 +206,11 @@ void Server::State::reap_locked(std::vector<std::thread>& out) {
   }
 }
 
-bool Server::State::add_connection(int fd) {
+bool Server::State::add_connection(std::unique_ptr<Stream> stream) {
+  if (!stream) return false;
   if (options.require_same_uid) {
-    const auto cred = peer_credentials(fd);
-    const uid_t euid = ::geteuid();
-    if (!cred || cred->uid != euid) {
-      if (cred) {
-        spdlog::warn("ttrpc: refusing a connection from pid {} uid {}: only uid {} may connect", cred->pid, cred->uid,
-                     euid);
-      } else {
-        spdlog::warn("ttrpc: refusing a connection without peer credentials: {}", std::strerror(errno));
-      }
-      ::close(fd);
+    if (const auto refusal = stream->peer_refusal()) {
+      spdlog::warn("ttrpc: refusing a connection {}", *refusal);
       return false;
     }
   }
@@ -245,10 +218,10 @@ bool Server::State::add_connection(int fd) {
   bool ok = false;
   {
     std::lock_guard lock(mu);
-    if (!stopping && wake_fd >= 0) {
+    if (!stopping) {
       reap_locked(reaped);
       try {
-        auto c = std::make_shared<Connection>(fd, options.max_payload);
+        auto c = std::make_shared<Connection>(std::move(stream), options.max_payload);
         Entry e{c, std::thread([this, c] { read_loop(c); })};
         conns.push_back(std::move(e));
         ok = true;
@@ -258,58 +231,22 @@ bool Server::State::add_connection(int fd) {
     }
   }
   join_all(reaped);
-  if (!ok) ::close(fd);  // never reached a Connection (its destructor closes otherwise)
   return ok;
 }
 
-void Server::State::accept_loop(int listen_fd) {
-  int backoff_ms = 0;
-  for (;;) {
-    pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      spdlog::error("ttrpc: poll on the listening socket: {}", std::strerror(errno));
-      return;
-    }
-    if (p[1].revents != 0) return;
-    if ((p[0].revents & POLLIN) == 0) {
-      spdlog::error("ttrpc: the listening socket failed (revents {:#x})", static_cast<unsigned>(p[0].revents));
-      return;
-    }
-    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      const int err = errno;
-      if (err == EINTR || err == EAGAIN || err == EWOULDBLOCK || err == ECONNABORTED || err == EPROTO) continue;
-      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-        backoff_ms = std::min(backoff_ms == 0 ? 1 : backoff_ms * 2, 1000);
-        spdlog::error("ttrpc: failed accept: {}; backoff {} ms", std::strerror(err), backoff_ms);
-        if (wait_wake(backoff_ms)) return;
-        continue;
-      }
-      spdlog::error("ttrpc: accept: {}", std::strerror(err));
-      return;
-    }
-    backoff_ms = 0;
-    add_connection(fd);
-  }
+void Server::State::accept_loop(Listener& listener) {
+  while (auto stream = listener.accept()) add_connection(std::move(stream));
 }
 
 void Server::State::read_loop(const std::shared_ptr<Connection>& c) {
   FrameDecoder decoder(options.max_payload);
   std::vector<char> buf(64 * 1024);
+  std::string error;
   for (;;) {
-    pollfd p[2] = {{c->fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      spdlog::error("ttrpc: poll on a connection: {}", std::strerror(errno));
-      break;
-    }
-    if (p[1].revents != 0) break;  // shutting down: read no more requests
-    if ((p[0].revents & POLLNVAL) != 0) break;
-    const ssize_t n = ::recv(c->fd, buf.data(), buf.size(), 0);
+    // 0 at end of stream and once shutdown began (read no more requests).
+    const std::ptrdiff_t n = c->stream->read_some(buf.data(), buf.size(), error);
     if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      spdlog::debug("ttrpc: connection read error: {}", std::strerror(errno));
+      spdlog::debug("ttrpc: connection read error: {}", error);
       break;
     }
     if (n == 0) {
@@ -412,33 +349,46 @@ Server::Server(const ServiceRegistry& registry, ServerOptions options)
 
 Server::~Server() { shutdown(); }
 
-bool Server::serve_listener(int listen_fd) {
+bool Server::serve_listener(std::unique_ptr<Listener> listener) {
+  if (!listener) return false;
   State& s = *state_;
   std::lock_guard lock(s.mu);
-  if (s.stopping || s.wake_fd < 0) {
-    ::close(listen_fd);
-    return false;
-  }
-  // Non-blocking, so that a connection aborted between poll and accept cannot block the accept thread.
-  const int fl = ::fcntl(listen_fd, F_GETFL);
-  if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-    spdlog::error("ttrpc: cannot use listening fd {}: {}", listen_fd, std::strerror(errno));
-    ::close(listen_fd);
-    return false;
-  }
+  if (s.stopping) return false;
   try {
-    s.listen_fds.reserve(s.listen_fds.size() + 1);
-    s.acceptors.emplace_back([&s, listen_fd] { s.accept_loop(listen_fd); });
-    s.listen_fds.push_back(listen_fd);
+    s.listeners.reserve(s.listeners.size() + 1);
+    Listener& l = *listener;
+    s.acceptors.emplace_back([&s, &l] { s.accept_loop(l); });
+    s.listeners.push_back(std::move(listener));
   } catch (const std::exception& e) {
     spdlog::error("ttrpc: cannot start accepting: {}", e.what());
-    ::close(listen_fd);
     return false;
   }
   return true;
 }
 
-bool Server::serve_connection(int fd) { return state_->add_connection(fd); }
+bool Server::serve_connection(std::unique_ptr<Stream> stream) { return state_->add_connection(std::move(stream)); }
+
+#ifndef _WIN32
+bool Server::serve_listener(int listen_fd) {
+  std::string error;
+  auto listener = unix_listener(listen_fd, &error);
+  if (!listener) {
+    spdlog::error("ttrpc: {}", error);
+    return false;
+  }
+  return serve_listener(std::move(listener));
+}
+
+bool Server::serve_connection(int fd) {
+  std::string error;
+  auto stream = unix_stream(fd, &error);
+  if (!stream) {
+    spdlog::error("ttrpc: cannot serve a connection: {}", error);
+    return false;
+  }
+  return serve_connection(std::move(stream));
+}
+#endif
 
 bool Server::wait_detached(std::chrono::milliseconds limit) {
   Detached& d = Detached::get();
@@ -467,17 +417,15 @@ bool Server::shutdown() {
     }
     s.stopping = true;
   }
-  if (s.wake_fd >= 0) {
-    const std::uint64_t one = 1;
-    if (::write(s.wake_fd, &one, sizeof(one)) != static_cast<ssize_t>(sizeof(one))) {
-      spdlog::error("ttrpc: cannot wake the server threads: {}", std::strerror(errno));
-    }
-  }
   // No connection or acceptor is added once stopping is set.
+  for (auto& l : s.listeners) l->stop();
   for (auto& t : s.acceptors) t.join();
   s.acceptors.clear();
-  for (int fd : s.listen_fds) ::close(fd);
-  s.listen_fds.clear();
+  s.listeners.clear();
+  for (auto& e : s.conns) {  // read no more requests; the answers to those in flight still go out
+    std::lock_guard lock(e.conn->mu);
+    if (!e.conn->closed) e.conn->stream->stop_reading();
+  }
 
   const auto deadline = Clock::now() + s.options.shutdown_grace;
   for (auto& e : s.conns) {
@@ -487,7 +435,7 @@ bool Server::shutdown() {
   // Whatever is still open: no more reading or writing (unblocks a write to a client that does not read).
   for (auto& e : s.conns) {
     std::lock_guard lock(e.conn->mu);
-    if (!e.conn->closed) ::shutdown(e.conn->fd, SHUT_RDWR);
+    if (!e.conn->closed) e.conn->stream->shut_down();
   }
   bool all_done = true;
   std::vector<std::thread> threads;

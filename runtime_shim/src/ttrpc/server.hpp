@@ -20,12 +20,14 @@
 
 #include "rpc/service_registry.hpp"
 #include "ttrpc/frame.hpp"
+#include "ttrpc/stream.hpp"
 
 namespace litebox::shim::ttrpc {
 
 struct ServerOptions {
-  // Accept a connection only when the peer's SO_PEERCRED uid equals our effective uid (as containerd and
-  // runc's shim do); otherwise it is logged and closed.
+  // Accept a connection only when the stream admits its peer (Stream::peer_refusal: on Linux the peer's
+  // SO_PEERCRED uid must equal our effective uid, as containerd and runc's shim check); otherwise it is logged
+  // and closed.
   bool require_same_uid = true;
   // How long shutdown() waits for requests in flight before it closes their connections.
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
@@ -42,12 +44,17 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Accepts connections on `listen_fd` (a listening unix stream socket, e.g. the inherited fd 3) on a thread of
-  // its own until shutdown(). The server owns the fd from here on and closes it. False (fd closed) after
-  // shutdown or when no thread can be started.
+  // Accepts connections from `listener` on a thread of its own until shutdown(). False (listener dropped)
+  // after shutdown or when no thread can be started.
+  bool serve_listener(std::unique_ptr<Listener> listener);
+  // Serves one connected stream. Same peer check as accepted ones. False (stream dropped) when refused.
+  bool serve_connection(std::unique_ptr<Stream> stream);
+#ifndef _WIN32
+  // The same over a listening unix stream socket (e.g. the inherited fd 3) and a connected one; the server
+  // owns the fd from here on and closes it.
   bool serve_listener(int listen_fd);
-  // Serves one connected stream socket (the server owns it from here on). Same peer check as accepted ones.
   bool serve_connection(int fd);
+#endif
 
   // Stops accepting and reading, waits up to shutdown_grace for the requests in flight to finish and answer,
   // then closes every connection and joins every thread. A handler still running after that is left to finish
