@@ -16,7 +16,10 @@ constexpr DWORD kPipeBusyWaitMs = 5000;
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 // Handles are opened not inheritable: they become inheritable only for the launch (process_launch.cpp).
-platform::Expected<HANDLE> open_one(const std::string& path, bool input, const char* which) {
+// `overlapped_pipe`: a named pipe is opened FILE_FLAG_OVERLAPPED (only for the shim's own copier threads: a
+// child must not inherit an overlapped handle, its synchronous reads and writes would misbehave).
+platform::Expected<HANDLE> open_one(const std::string& path, bool input, const char* which, bool overlapped_pipe,
+                                    bool* opened_overlapped = nullptr) {
   const std::string what = std::string("open ") + which + " \"" + path + "\"";
   std::string target = path;
   if (path.empty()) target = "NUL";
@@ -31,7 +34,8 @@ platform::Expected<HANDLE> open_one(const std::string& path, bool input, const c
   for (int attempt = 0;; ++attempt) {
     HANDLE h = INVALID_HANDLE_VALUE;
     if (pipe) {
-      h = CreateFileW(wide.c_str(), input ? GENERIC_READ : GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+      h = CreateFileW(wide.c_str(), input ? GENERIC_READ : GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
+                      overlapped_pipe ? FILE_FLAG_OVERLAPPED : 0, nullptr);
     } else if (input) {
       h = CreateFileW(wide.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
                       FILE_ATTRIBUTE_NORMAL, nullptr);
@@ -40,7 +44,10 @@ platform::Expected<HANDLE> open_one(const std::string& path, bool input, const c
       h = CreateFileW(wide.c_str(), FILE_APPEND_DATA | SYNCHRONIZE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
                       target == "NUL" ? OPEN_EXISTING : OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     }
-    if (h != INVALID_HANDLE_VALUE) return h;
+    if (h != INVALID_HANDLE_VALUE) {
+      if (opened_overlapped != nullptr) *opened_overlapped = pipe && overlapped_pipe;
+      return h;
+    }
     const DWORD err = GetLastError();
     // Every instance of the client's pipe is taken: wait for one once, then give up.
     if (pipe && err == ERROR_PIPE_BUSY && attempt == 0 && WaitNamedPipeW(wide.c_str(), kPipeBusyWaitMs)) continue;
@@ -49,6 +56,15 @@ platform::Expected<HANDLE> open_one(const std::string& path, bool input, const c
 }
 
 }  // namespace
+
+platform::Expected<ShimStdioHandle> open_for_copying(const std::string& path, StdioStream stream) {
+  const bool input = stream == StdioStream::in;
+  const char* name = input ? "stdin" : (stream == StdioStream::out ? "stdout" : "stderr");
+  bool overlapped = false;
+  auto h = open_one(path, input, name, true, &overlapped);
+  if (!h) return std::move(h).error();
+  return ShimStdioHandle{reinterpret_cast<RawHandle>(h.value()), overlapped};
+}
 
 platform::Status open_stdio(const platform::StdioPaths& stdio, HandleTable& table) {
   struct One {
@@ -61,7 +77,7 @@ platform::Status open_stdio(const platform::StdioPaths& stdio, HandleTable& tabl
                      {stdio.stdout_path, 1, false, "stdout"},
                      {stdio.stderr_path, 2, false, "stderr"}};
   for (const auto& one : all) {
-    auto h = open_one(one.path, one.input, one.name);
+    auto h = open_one(one.path, one.input, one.name, false);
     if (!h) return std::move(h).error();
     const bool file = !one.path.empty() && GetFileType(h.value()) == FILE_TYPE_DISK;
     const std::uint32_t flags = one.input ? fdcore::abi::o_rdonly
