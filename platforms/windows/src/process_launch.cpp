@@ -123,8 +123,11 @@ platform::Expected<LaunchedProcess> launch_process(const LaunchRequest& request)
     }
     return nullptr;
   };
+  // With a pseudo console the standard handles are left null under STARTF_USESTDHANDLES: Windows then gives
+  // the process the console's own. Without the flag the process would get the shim's standard handles
+  // (containerd's log pipe) instead of the console's (microsoft/terminal#11276; wine 8 does the same).
+  si.StartupInfo.dwFlags |= STARTF_USESTDHANDLES;
   if (request.pseudo_console == 0) {
-    si.StartupInfo.dwFlags |= STARTF_USESTDHANDLES;
     si.StartupInfo.hStdInput = std_handle(0);
     si.StartupInfo.hStdOutput = std_handle(1);
     si.StartupInfo.hStdError = std_handle(2);
