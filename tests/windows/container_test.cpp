@@ -338,14 +338,4 @@ TEST(WindowsContainer, AMissingProgramOrCwdIsEnoent) {
   EXPECT_EQ(c.error().code, ENOENT);
 }
 
-TEST(WindowsContainer, ATerminalIsEnosysUntilConPtyIsWired) {
-  Bundle b({"exit", "0"});
-  ExitBox exit;
-  platform::StdioPaths stdio;
-  stdio.terminal = true;
-  auto c = create(b, exit, stdio);
-  ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().code, ENOSYS);
-}
-
 }  // namespace

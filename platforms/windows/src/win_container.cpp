@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "litebox/windows/command_line.hpp"
+#include "litebox/windows/pseudo_console.hpp"
 #include "litebox/windows/stats_encoding.hpp"
 #include "litebox/windows/stdio.hpp"
 #include "litebox/windows/utf.hpp"
@@ -28,15 +29,22 @@ std::int64_t unix_ns(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
+// process.consoleSize, or 80x24 without one (a dimension of 0, which ConPTY cannot take, gets the default).
+void console_size(const oci::Process& process, std::uint32_t& columns, std::uint32_t& rows) {
+  columns = kDefaultConsoleColumns;
+  rows = kDefaultConsoleRows;
+  if (process.console_size) {
+    if (process.console_size->width != 0) columns = process.console_size->width;
+    if (process.console_size->height != 0) rows = process.console_size->height;
+  }
+}
+
 }  // namespace
 
 platform::Expected<std::unique_ptr<WinProcess>> spawn_in_job(const oci::Process& process,
                                                              const std::filesystem::path& rootfs,
                                                              const platform::StdioPaths& stdio, const Job& job,
                                                              platform::ExitCallback on_exit) {
-  if (stdio.terminal || process.terminal) {
-    return platform::Error{ENOSYS, "terminal: pseudo consoles (ConPTY) are not supported by this host yet"};
-  }
   if (process.args.empty() && process.command_line.empty()) {
     return platform::Error{EINVAL, "process: args or commandLine must be set"};
   }
@@ -63,13 +71,26 @@ platform::Expected<std::unique_ptr<WinProcess>> spawn_in_job(const oci::Process&
   }
   req.cwd = cwd.wstring();
   auto table = std::make_unique<HandleTable>();
-  if (auto s = open_stdio(stdio, *table); !s) return std::move(s).error();
+  std::unique_ptr<PseudoConsole> console;
+  if (stdio.terminal || process.terminal) {
+    // A terminal: the process's stdin, stdout and stderr are the console; the shim copies between it and
+    // containerd's stdio, and the table starts empty.
+    std::uint32_t columns = 0;
+    std::uint32_t rows = 0;
+    console_size(process, columns, rows);
+    auto opened = PseudoConsole::open(stdio, columns, rows);
+    if (!opened) return std::move(opened).error();
+    console = std::move(opened).value();
+    req.pseudo_console = console->handle();
+  } else if (auto s = open_stdio(stdio, *table); !s) {
+    return std::move(s).error();
+  }
   req.table = table.get();
   req.job = job.handle();
   req.suspended = true;
   auto launched = launch_process(req);
   if (!launched) return std::move(launched).error();
-  return std::make_unique<WinProcess>(launched.value(), std::move(table), std::move(on_exit));
+  return std::make_unique<WinProcess>(launched.value(), std::move(table), std::move(console), std::move(on_exit));
 }
 
 WinContainer::WinContainer(std::string id, Job job, std::filesystem::path rootfs, std::unique_ptr<WinProcess> init)

@@ -1,5 +1,6 @@
 // One process of a container: its handles, its descriptor table (the shim's copies of its stdio and other
-// inherited handles), and the thread that waits for its exit and reports it.
+// inherited handles) or, with a terminal, its pseudo console, and the thread that waits for its exit and
+// reports it.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 #include "litebox/platform/host.hpp"
 #include "litebox/windows/handle_table.hpp"
 #include "litebox/windows/process_launch.hpp"
+#include "litebox/windows/pseudo_console.hpp"
 
 namespace litebox::windows_host {
 
@@ -18,7 +20,9 @@ platform::Expected<std::uint32_t> termination_exit_code(int signal);
 
 class WinProcess final : public platform::Process {
  public:
-  WinProcess(LaunchedProcess launched, std::unique_ptr<HandleTable> table, platform::ExitCallback on_exit);
+  // `console`: the pseudo console the process was launched on (a terminal), or null.
+  WinProcess(LaunchedProcess launched, std::unique_ptr<HandleTable> table, std::unique_ptr<PseudoConsole> console,
+             platform::ExitCallback on_exit);
   ~WinProcess() override;
   WinProcess(const WinProcess&) = delete;
   WinProcess& operator=(const WinProcess&) = delete;
@@ -42,6 +46,7 @@ class WinProcess final : public platform::Process {
   platform::ProcessId pid_ = 0;
   std::mutex table_mu_;
   std::unique_ptr<HandleTable> table_;
+  std::unique_ptr<PseudoConsole> console_;  // set before the waiter starts, dropped after it ended
   platform::ExitCallback on_exit_;
   std::atomic<bool> exited_{false};
   std::atomic<bool> resumed_{false};

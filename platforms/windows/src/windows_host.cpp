@@ -73,7 +73,7 @@ class WinHost final : public platform::Host {
   platform::HostFeatures features() const override {
     platform::HostFeatures f;
     f.os = "windows";
-    f.terminals = false;
+    f.terminals = true;  // ConPTY (pseudo_console.hpp)
     f.pause = false;
     f.oom_events = false;
     f.descriptor_core = false;
