@@ -1,7 +1,10 @@
 #include "test_support.hpp"
 
+#include <winternl.h>
+
 #include <atomic>
 #include <fstream>
+#include <vector>
 
 namespace litebox_test {
 
@@ -69,6 +72,70 @@ TempDir::~TempDir() {
 void write_file(const std::filesystem::path& p, const std::string& text) {
   std::ofstream f(p, std::ios::binary);
   f << text;
+}
+
+bool under_wine() { return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr; }
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+namespace {
+
+// SystemExtendedHandleInformation (64): every open handle of the system, with its owner's process id.
+struct HandleEntryEx {
+  PVOID object;
+  ULONG_PTR owner_pid;
+  ULONG_PTR handle_value;
+  ULONG granted_access;
+  USHORT creator_back_trace_index;
+  USHORT object_type_index;
+  ULONG handle_attributes;
+  ULONG reserved;
+};
+struct HandleInformationEx {
+  ULONG_PTR count;
+  ULONG_PTR reserved;
+  HandleEntryEx handles[1];
+};
+constexpr ULONG kSystemExtendedHandleInformation = 64;
+constexpr LONG kStatusInfoLengthMismatch = static_cast<LONG>(0xC0000004L);
+
+long system_list_handle_count() {
+  using QuerySystemInformation = LONG(WINAPI*)(ULONG, PVOID, ULONG, PULONG);
+  const auto query = reinterpret_cast<QuerySystemInformation>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQuerySystemInformation")));
+  if (query == nullptr) return -1;
+  std::vector<unsigned char> buf(1 << 16);
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    ULONG needed = 0;
+    const LONG status = query(kSystemExtendedHandleInformation, buf.data(), static_cast<ULONG>(buf.size()), &needed);
+    if (status == kStatusInfoLengthMismatch) {
+      buf.resize(buf.size() * 2);
+      continue;
+    }
+    if (status < 0) return -1;
+    const auto* info = reinterpret_cast<const HandleInformationEx*>(buf.data());
+    long n = 0;
+    for (ULONG_PTR i = 0; i < info->count; ++i) {
+      if (info->handles[i].owner_pid == GetCurrentProcessId()) ++n;
+    }
+    return n;
+  }
+  return -1;
+}
+
+}  // namespace
+
+long open_handle_count() {
+  DWORD n = 0;
+  if (GetProcessHandleCount(GetCurrentProcess(), &n) && n > 0) return static_cast<long>(n);
+  return system_list_handle_count();
 }
 
 }  // namespace litebox_test

@@ -36,4 +36,14 @@ struct TempDir {
 
 void write_file(const std::filesystem::path& p, const std::string& text);
 
+// Whether the tests run under wine (ntdll exports wine_get_version): what wine lacks is skipped, not faked.
+bool under_wine();
+
+// `s` as a JSON string literal (quotes and backslashes escaped).
+std::string json_string(const std::string& s);
+
+// How many handles this process has open: GetProcessHandleCount, or where that reports none (wine 8's is a
+// stub answering 0) the system handle list's entries for this process. -1 when neither answers.
+long open_handle_count();
+
 }  // namespace litebox_test
