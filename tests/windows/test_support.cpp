@@ -8,8 +8,9 @@
 
 namespace litebox_test {
 
-std::filesystem::path probe_exe() {
-  std::string p = LITEBOX_PROBE_EXE;
+std::filesystem::path probe_exe() { return wine_path(LITEBOX_PROBE_EXE); }
+
+std::filesystem::path wine_path(std::string p) {
   if (!p.empty() && p[0] == '/') {
     for (auto& c : p) {
       if (c == '/') c = '\\';

@@ -10,6 +10,8 @@ namespace litebox_test {
 
 // probe.exe (helpers/probe.cpp), as a Windows path: the build gives a Unix path, which wine sees under Z:.
 std::filesystem::path probe_exe();
+// A path the build gave (a Unix path, which wine sees under Z:) as a Windows path; others unchanged.
+std::filesystem::path wine_path(std::string path);
 std::wstring quoted_probe();  // "\"<probe_exe>\""
 
 struct Pipe {
