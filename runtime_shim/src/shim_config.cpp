@@ -1,5 +1,7 @@
 #include "shim_config.hpp"
 
+#include <filesystem>
+
 #include <boost/json.hpp>
 
 #include "options.pb.h"
@@ -9,6 +11,10 @@
 namespace litebox::shim {
 
 namespace {
+// The host's notion: "/..." on Linux; "C:\\..." or a UNC path on Windows, where containerd sends its state
+// folder's s\ as BootstrapParams.socket_dir.
+bool is_absolute_path(const std::string& text) { return !text.empty() && std::filesystem::path(text).is_absolute(); }
+
 constexpr std::size_t kMaxConfigBytes = 64 * 1024;
 }
 
@@ -45,7 +51,7 @@ platform::Expected<ShimConfig> parse_shim_config(std::string_view json) {
       }
       config.log_level = text;
     } else if (key == "runtime_root") {
-      if (text.empty() || text.front() != '/') {
+      if (!is_absolute_path(text)) {
         return platform::Error{EINVAL, "runtime options: runtime_root must be an absolute path"};
       }
       config.runtime_root = text;
@@ -90,7 +96,7 @@ platform::Expected<StartInput> parse_start_input(std::string_view stdin_bytes) {
   if (params.ParseFromArray(stdin_bytes.data(), size) && is_bootstrap_params(params)) {
     input.bootstrap_params = true;
     if (params.has_socket_dir()) {
-      if (params.socket_dir().empty() || params.socket_dir().front() != '/') {
+      if (!is_absolute_path(params.socket_dir())) {
         return platform::Error{EINVAL, "bootstrap: socket_dir must be an absolute path"};
       }
       input.socket_dir = params.socket_dir();
