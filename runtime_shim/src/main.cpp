@@ -1,5 +1,9 @@
 // containerd-shim-litebox-v1: containerd's task shim for the LiteBox runtime.
 #include <cstdio>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 #include <string>
 #include <vector>
 
@@ -9,6 +13,10 @@
 
 int main(int argc, char** argv) {
   using namespace litebox::shim;
+#ifdef _WIN32
+  // start, delete and -info answer containerd in protobuf on stdout: no CRLF translation of their bytes.
+  _setmode(_fileno(stdout), _O_BINARY);
+#endif
   std::vector<std::string> words(argv, argv + argc);
   auto parsed = parse_shim_args(words);
   if (!parsed.args) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "options.pb.h"
 #include "task.pb.h"
 #include "ttrpc/client.hpp"
 #include "ttrpc/codec.hpp"
@@ -314,6 +315,17 @@ TEST_F(ShimOverPipe, TheLogPipeCarriesTheShimsLog) {
   CloseHandle(log);
   EXPECT_NE(text.find("msg=\"shim for " + id_ + " exits\""), std::string::npos) << text;
   EXPECT_NE(text.find("runtime=io.containerd.litebox.v1"), std::string::npos) << text;
+}
+
+TEST(ShimExe, InfoAnswersARuntimeInfoInBinary) {
+  // containerd 2.x decodes -info's stdout as protobuf: a CRLF translation of stdout would corrupt it.
+  litebox_test::TempDir dir;
+  const ShimRun info = run_shim({"-info"}, dir.path);
+  ASSERT_EQ(info.code, 0u);
+  litebox::shim::options::RuntimeInfo parsed;
+  ASSERT_TRUE(parsed.ParseFromString(info.out)) << info.out.size() << " bytes";
+  EXPECT_EQ(parsed.name(), "io.containerd.litebox.v1");
+  EXPECT_FALSE(parsed.version().version().empty());
 }
 
 TEST_F(ShimOverPipe, ThePipeAdmitsOnlySystemAdministratorsAndOurUser) {

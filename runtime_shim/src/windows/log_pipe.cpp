@@ -47,7 +47,8 @@ class LogPipeSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 void log_to_containerd_pipe(const std::string& address, const std::string& level, bool debug) {
   const std::wstring name = windows_host::widen(address);
-  const HANDLE pipe = CreateNamedPipeW(name.c_str(), PIPE_ACCESS_OUTBOUND, PIPE_TYPE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+  // Duplex although only we write: containerd (go-winio's DialPipe) opens it for reading and writing.
+  const HANDLE pipe = CreateNamedPipeW(name.c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
                                        1, 64 * 1024, 0, 0, nullptr);
   if (pipe == INVALID_HANDLE_VALUE) {
     log_to_stderr(level, debug);
