@@ -11,22 +11,15 @@
 #include <gtest/gtest.h>
 
 #include "litebox/windows/windows_host.hpp"
+#include "exit_box.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using namespace litebox;
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-bool under_wine();
+using litebox_test::json_string;
+using litebox_test::under_wine;
 
 std::string probe_utf8() { return litebox_test::probe_exe().string(); }
 
@@ -46,23 +39,7 @@ struct Bundle {
   }
 };
 
-struct ExitBox {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<std::uint32_t> status;
-  platform::ExitCallback callback() {
-    return [this](std::uint32_t s) {
-      std::lock_guard lock(mu);
-      status = s;
-      cv.notify_all();
-    };
-  }
-  std::optional<std::uint32_t> wait(int ms = 20000) {
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return status.has_value(); });
-    return status;
-  }
-};
+using litebox_test::ExitBox;
 
 platform::Expected<std::unique_ptr<platform::Container>> create(const Bundle& b, ExitBox& exit,
                                                                 platform::StdioPaths stdio = {}) {
@@ -288,8 +265,6 @@ TEST(WindowsContainer, UpdateAppliesACpuRate) {
   }
   EXPECT_TRUE(ok) << ok.error().message;
 }
-
-bool under_wine() { return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr; }
 
 TEST(WindowsContainer, JobLimitsAreEnforced) {
   if (under_wine()) {

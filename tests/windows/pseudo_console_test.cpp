@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "litebox/windows/windows_host.hpp"
+#include "exit_box.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -44,23 +45,7 @@ struct TerminalBundle {
   }
 };
 
-struct ExitBox {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<std::uint32_t> status;
-  platform::ExitCallback callback() {
-    return [this](std::uint32_t s) {
-      std::lock_guard lock(mu);
-      status = s;
-      cv.notify_all();
-    };
-  }
-  std::optional<std::uint32_t> wait(int ms = 20000) {
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return status.has_value(); });
-    return status;
-  }
-};
+using litebox_test::ExitBox;
 
 // One of containerd's named pipes, played by the test: the server end (the shim connects as the client).
 struct ClientPipe {

@@ -93,6 +93,18 @@ std::string read_text(const std::filesystem::path& p) {
   return text;
 }
 
+// Opens the pipe as a raw client. Every instance may be taken for a moment (the server makes the next one
+// after each accept): wait as go-winio's DialPipe does.
+HANDLE open_pipe(const std::string& address, DWORD access) {
+  HANDLE h = INVALID_HANDLE_VALUE;
+  for (int i = 0; i < 100 && h == INVALID_HANDLE_VALUE; ++i) {
+    h = CreateFileW(widen(address).c_str(), access, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+    if (h == INVALID_HANDLE_VALUE && GetLastError() != ERROR_PIPE_BUSY) break;
+    if (h == INVALID_HANDLE_VALUE) WaitNamedPipeW(widen(address).c_str(), 100);
+  }
+  return h;
+}
+
 // A bundle, a started shim and a client on its pipe.
 class ShimOverPipe : public ::testing::Test {
  protected:
@@ -255,13 +267,7 @@ TEST_F(ShimOverPipe, ExecKillPidsStatsOnARunningContainer) {
 }
 
 TEST_F(ShimOverPipe, GarbageOnThePipeGetsAnErrorNotACrash) {
-  // Every instance may be taken for a moment (the server makes the next one after each accept): wait as
-  // go-winio's DialPipe does.
-  HANDLE raw = INVALID_HANDLE_VALUE;
-  for (int i = 0; i < 100 && raw == INVALID_HANDLE_VALUE; ++i) {
-    raw = CreateFileW(widen(address_).c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
-    if (raw == INVALID_HANDLE_VALUE && GetLastError() == ERROR_PIPE_BUSY) WaitNamedPipeW(widen(address_).c_str(), 100);
-  }
+  const HANDLE raw = open_pipe(address_, GENERIC_READ | GENERIC_WRITE);
   ASSERT_NE(raw, INVALID_HANDLE_VALUE) << GetLastError();
   // A request frame whose payload is not a Request message: INVALID_ARGUMENT on that stream.
   const std::string junk = "\xff\xff\xff\xff garbage";
@@ -329,7 +335,7 @@ TEST(ShimExe, InfoAnswersARuntimeInfoInBinary) {
 }
 
 TEST_F(ShimOverPipe, ThePipeAdmitsOnlySystemAdministratorsAndOurUser) {
-  const HANDLE h = CreateFileW(widen(address_).c_str(), READ_CONTROL, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  const HANDLE h = open_pipe(address_, READ_CONTROL);
   ASSERT_NE(h, INVALID_HANDLE_VALUE) << GetLastError();
   PSECURITY_DESCRIPTOR sd = nullptr;
   const DWORD got = GetSecurityInfo(h, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr, nullptr, nullptr, nullptr, &sd);

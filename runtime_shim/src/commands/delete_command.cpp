@@ -3,7 +3,6 @@
 // its runtime state and cgroup, unmounts the rootfs, removes a socket nobody serves. stdout carries only
 // the DeleteResponse.
 #include <limits.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,15 +10,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include "commands/bootstrap_common.hpp"
 #include "commands/commands.hpp"
 #include "commands/shim_log.hpp"
 #include "litebox/linux/container.hpp"
 #include "shim_config.hpp"
 #include "shim_socket.hpp"
 #include "small_file.hpp"
-#include "task.pb.h"
 #include "litebox/linux/host/rootfs_mounts.hpp"
-#include "task/timestamps.hpp"
 
 namespace litebox::shim {
 namespace {
@@ -59,15 +57,7 @@ int delete_command(const ShimArgs& args) {
     if (!socket_is_served(path)) ::unlink(path.c_str());
   }
 
-  containerd::task::v3::DeleteResponse response;
-  response.set_pid(pid);
-  response.set_exit_status(128 + SIGKILL);
-  set_timestamp(*response.mutable_exited_at(), std::chrono::system_clock::now());
-  std::string bytes;
-  response.SerializeToString(&bytes);
-  std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-  std::fflush(stdout);
-  return 0;
+  return answer_delete(pid);
 }
 
 }  // namespace litebox::shim

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "commands/bootstrap_common.hpp"
 #include "commands/commands.hpp"
 #include "commands/shim_log.hpp"
 #include "grpc_transport.hpp"
@@ -57,11 +58,7 @@ int serve_command(const ShimArgs& args) {
   }
   linux_host::LinuxHost& host = *started_host.value();
 
-  EventForwarderConfig event_config;
-  if (const char* ttrpc_address = std::getenv("TTRPC_ADDRESS")) event_config.ttrpc_address = ttrpc_address;
-  event_config.namespace_name = args.namespace_name;
-  event_config.publish_binary = args.publish_binary;
-  event_config.containerd_address = args.address;
+  EventForwarderConfig event_config = event_forwarder_config(args);
   event_config.runtime_guard = &host.child_guard();
   EventForwarder events(event_config);
 

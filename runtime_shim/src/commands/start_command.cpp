@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "commands/bootstrap_common.hpp"
 #include "commands/commands.hpp"
 #include "commands/containerd_version.hpp"
 #include "commands/shim_log.hpp"
-#include "options.pb.h"
 #include "shim_config.hpp"
 #include "shim_group.hpp"
 #include "shim_socket.hpp"
@@ -115,11 +115,7 @@ int start_command(const ShimArgs& args) {
   auto print_address = [&] {
     std::string out = answer;
     if (start_input.value().bootstrap_params) {
-      options::BootstrapResult result;
-      result.set_version(grpc ? 3 : 2);
-      result.set_address(printed_address);
-      result.set_protocol(grpc ? "grpc" : "ttrpc");
-      out = result.SerializeAsString();
+      out = bootstrap_result(grpc ? 3 : 2, printed_address, grpc ? "grpc" : "ttrpc");
     }
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);

@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "events.pb.h"
+#include "task/publish_binary.hpp"
 #include "task/timestamps.hpp"
+#include "wire.pb.h"
 
 namespace litebox::shim {
 
@@ -99,6 +101,21 @@ bool EventForwarder::deliver_ttrpc(const std::string& forward_request) {
     return false;
   }
   return true;
+}
+
+bool EventForwarder::deliver_binary(const Event& event) {
+  if (config_.publish_binary.empty()) {
+    spdlog::warn("event {}: neither TTRPC_ADDRESS nor -publish-binary given, dropped", event.topic);
+    return true;
+  }
+  litebox::wire::Any any;
+  any.set_type_url(event.type_url);
+  any.set_value(event.value);
+  std::string payload;
+  any.SerializeToString(&payload);
+  return run_publish_binary({config_.publish_binary, "--address", config_.containerd_address, "publish", "--topic",
+                             event.topic, "--namespace", config_.namespace_name},
+                            payload, config_.runtime_guard);
 }
 
 }  // namespace litebox::shim

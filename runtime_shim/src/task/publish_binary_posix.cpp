@@ -9,33 +9,18 @@
 #include <cerrno>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
-#include "task/event_forwarder.hpp"
-#include "wire.pb.h"
+#include "task/publish_binary.hpp"
 
 extern char** environ;
 
 namespace litebox::shim {
 
-bool EventForwarder::deliver_binary(const Event& event) {
-  if (config_.publish_binary.empty()) {
-    spdlog::warn("event {}: neither TTRPC_ADDRESS nor -publish-binary given, dropped", event.topic);
-    return true;
-  }
-  litebox::wire::Any any;
-  any.set_type_url(event.type_url);
-  any.set_value(event.value);
-  std::string payload;
-  any.SerializeToString(&payload);
-
+bool run_publish_binary(std::vector<std::string> args, const std::string& payload, std::shared_mutex* guard_mutex) {
   int in[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return false;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  std::vector<std::string> args = {config_.publish_binary, "--address", config_.containerd_address, "publish",
-                                   "--topic", event.topic, "--namespace", config_.namespace_name};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -43,7 +28,7 @@ bool EventForwarder::deliver_binary(const Event& event) {
   int status = 0;
   {
     std::shared_lock<std::shared_mutex> guard;
-    if (config_.runtime_guard) guard = std::shared_lock(*config_.runtime_guard);
+    if (guard_mutex != nullptr) guard = std::shared_lock(*guard_mutex);
     const int spawned = ::posix_spawn(&pid, args[0].c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);

@@ -6,30 +6,17 @@
 
 #include "litebox/windows/command_line.hpp"
 #include "litebox/windows/utf.hpp"
-#include "task/event_forwarder.hpp"
-#include "wire.pb.h"
+#include "task/publish_binary.hpp"
 
 namespace litebox::shim {
 
-bool EventForwarder::deliver_binary(const Event& event) {
-  if (config_.publish_binary.empty()) {
-    spdlog::warn("event {}: neither TTRPC_ADDRESS nor -publish-binary given, dropped", event.topic);
-    return true;
-  }
-  litebox::wire::Any any;
-  any.set_type_url(event.type_url);
-  any.set_value(event.value);
-  std::string payload;
-  any.SerializeToString(&payload);
-
+bool run_publish_binary(std::vector<std::string> args, const std::string& payload, std::shared_mutex*) {
   SECURITY_ATTRIBUTES inherit{sizeof(inherit), nullptr, TRUE};
   HANDLE read_end = nullptr;
   HANDLE write_end = nullptr;
   if (!CreatePipe(&read_end, &write_end, &inherit, 0)) return false;
   SetHandleInformation(write_end, HANDLE_FLAG_INHERIT, 0);
-  std::wstring command_line = windows_host::quote_command_line(
-      {config_.publish_binary, "--address", config_.containerd_address, "publish", "--topic", event.topic,
-       "--namespace", config_.namespace_name});
+  std::wstring command_line = windows_host::quote_command_line(args);
   STARTUPINFOEXW si{};
   si.StartupInfo.cb = sizeof(si);
   si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
@@ -53,7 +40,7 @@ bool EventForwarder::deliver_binary(const Event& event) {
   CloseHandle(read_end);
   if (!started) {
     CloseHandle(write_end);
-    spdlog::debug("events: cannot run {}: error {}", config_.publish_binary, GetLastError());
+    spdlog::debug("events: cannot run {}: error {}", args.front(), GetLastError());
     return false;
   }
   CloseHandle(pi.hThread);

@@ -5,11 +5,11 @@
 #include <windows.h>
 
 #include <condition_variable>
-#include <cstdlib>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
 
+#include "commands/bootstrap_common.hpp"
 #include "commands/commands.hpp"
 #include "litebox/windows/windows_host.hpp"
 #include "task/event_forwarder.hpp"
@@ -34,12 +34,7 @@ int serve_command(const ShimArgs& args) {
   }
   auto host = windows_host::make_host();
 
-  EventForwarderConfig event_config;
-  if (const char* ttrpc_address = std::getenv("TTRPC_ADDRESS")) event_config.ttrpc_address = ttrpc_address;
-  event_config.namespace_name = args.namespace_name;
-  event_config.publish_binary = args.publish_binary;
-  event_config.containerd_address = args.address;
-  EventForwarder events(event_config);
+  EventForwarder events(event_forwarder_config(args));
 
   std::mutex exit_mutex;
   std::condition_variable exit_requested;

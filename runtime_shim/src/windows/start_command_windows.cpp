@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
+#include "commands/bootstrap_common.hpp"
 #include "commands/commands.hpp"
 #include "litebox/windows/command_line.hpp"
 #include "litebox/windows/utf.hpp"
-#include "options.pb.h"
 #include "shim_config.hpp"
 #include "shim_group.hpp"
 #include "windows/shim_pipes.hpp"
@@ -107,13 +107,7 @@ int start_command(const ShimArgs& args) {
   const std::string address = shim_pipe_address(args.namespace_name, shim_group_of(bundle, args.id));
   auto print_address = [&] {
     std::string out = address;
-    if (start_input.value().bootstrap_params) {
-      options::BootstrapResult result;
-      result.set_version(2);
-      result.set_address(address);
-      result.set_protocol("ttrpc");
-      out = result.SerializeAsString();
-    }
+    if (start_input.value().bootstrap_params) out = bootstrap_result(2, address, "ttrpc");
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
   };
