@@ -521,32 +521,12 @@ if [ "$s_shim_kind" = stand-in ]; then
   if [ -n "$frame" ]; then s_connect="containerd connected and sent ($frame); then $s_connect"; fi
 fi
 # -------------------------------------------------------------------------------- 6. a Windows OCI image
-# windows_image_archive DIR OUT NAME: one uncompressed layer of DIR (Files/..., Hives/: the Windows layer layout),
-# os windows (no os.version: containerd's Windows platform matcher accepts any), Cmd C:\hello.exe.
+# A Windows OCI image: one uncompressed layer of DIR's Files/ and Hives/ (the Windows layer layout), os windows
+# (no os.version: containerd's Windows platform matcher accepts any), Cmd C:\hello.exe.
+# shellcheck source=../scripts/oci-image.sh
+. "$repo/tests/scripts/oci-image.sh"
 windows_image_archive() {
-  local src=$1 dest=$2 name=$3 dir layer_sha layer_size config config_sha manifest manifest_sha
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/windows-image-XXXXXX") || return 1
-  mkdir -p "$dir/blobs/sha256"
-  tar -C "$src" --owner=0 --group=0 -cf "$dir/layer.tar" Files Hives || { rm -rf "$dir"; return 1; }
-  layer_sha=$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
-  layer_size=$(stat -c %s "$dir/layer.tar")
-  mv "$dir/layer.tar" "$dir/blobs/sha256/$layer_sha"
-  config='{"architecture":"amd64","os":"windows","config":{"Cmd":["C:\\hello.exe"]},'
-  config+='"rootfs":{"type":"layers","diff_ids":["sha256:'$layer_sha'"]}}'
-  config_sha=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$config" >"$dir/blobs/sha256/$config_sha"
-  manifest='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
-  manifest+='"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'$config_sha'","size":'${#config}'},'
-  manifest+='"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:'$layer_sha'","size":'$layer_size'}]}'
-  manifest_sha=$(printf '%s' "$manifest" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$manifest" >"$dir/blobs/sha256/$manifest_sha"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
-  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"windows"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
-    "$manifest_sha" "${#manifest}" "$name" "${name##*:}" >"$dir/index.json"
-  tar -C "$dir" -cf "$dest" oci-layout index.json blobs
-  local rc=$?
-  rm -rf "$dir"
-  return $rc
+  OCI_IMAGE_OS=windows OCI_IMAGE_MEMBERS="Files Hives" oci_image_archive "$1" "$2" "$3" '{"Cmd":["C:\\hello.exe"]}'
 }
 image=localhost/litebox-test/hello:1
 if windows_image_archive "$test_root/image" "$test_root/hello.tar" "$image"; then
