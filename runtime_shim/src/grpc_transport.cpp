@@ -12,6 +12,12 @@
 
 #include "grpc/grpc_module_api.hpp"
 
+// Where `cmake --install` puts the module, relative to the shim's own directory (runtime_shim/CMakeLists.txt:
+// ../<libdir>/containerd-shim-litebox-v1, e.g. ../lib/x86_64-linux-gnu/... for the .deb's /usr/bin).
+#ifndef LITEBOX_SHIM_MODULE_DIR_FROM_BIN
+#define LITEBOX_SHIM_MODULE_DIR_FROM_BIN "../lib/containerd-shim-litebox-v1"
+#endif
+
 namespace litebox::shim {
 
 namespace {
@@ -39,7 +45,7 @@ std::vector<std::string> GrpcTransport::module_candidates() {
   std::vector<std::string> candidates;
   if (auto dir = exe_dir(); !dir.empty()) {
     candidates.push_back(dir + "/" + kModuleName);
-    candidates.push_back(dir + "/../lib/containerd-shim-litebox-v1/" + kModuleName);
+    candidates.push_back(dir + "/" LITEBOX_SHIM_MODULE_DIR_FROM_BIN "/" + kModuleName);
   }
   return candidates;
 }

@@ -34,7 +34,8 @@ class GrpcTransport {
   static constexpr const char* kModuleName = "litebox-shim-grpc.so";
 
   // Where load() looks, in order: $LITEBOX_SHIM_GRPC_MODULE (if set, the only candidate), then
-  // <dir of /proc/self/exe>/litebox-shim-grpc.so, then <dir of exe>/../lib/containerd-shim-litebox-v1/litebox-shim-grpc.so.
+  // <dir of /proc/self/exe>/litebox-shim-grpc.so, then <dir of exe>/../<libdir>/containerd-shim-litebox-v1/litebox-shim-grpc.so
+  // (the install's own layout: /usr/lib/<multiarch>/... from /usr/bin on Debian, ../lib/... for other prefixes).
   static std::vector<std::string> module_candidates();
   // The first candidate that exists; errors name every path tried.
   static linux_host::Expected<GrpcTransport> load();
