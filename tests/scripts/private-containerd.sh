@@ -25,6 +25,8 @@
 # PCD_SANDBOX_IMAGE, CNI from PCD_CNI_BIN_DIR / PCD_CNI_CONF_DIR, default under PCD_DIR) and what images need
 # (the overlayfs snapshotter, the differ); PCD_IMAGES=1 keeps only the latter. PCD_CONFIG_APPEND: TOML text
 # added at the end of the config, as a user adds a snippet to config.toml (its `version` line dropped).
+# PCD_IMPORTS: paths or patterns for the config's top-level `imports` list (space-separated), as a user
+# imports drop-in files.
 # Set by pcd_start: PCD_CONTAINERD, PCD_CTR (the binaries), PCD_CONTAINERD_MAJOR (1 or 2).
 # PCD_RUN_OPTS: options every `ctr run` here should get (ctr's --rootfs spec has no PATH variable, and runc
 # then cannot resolve a bare `sh`).
@@ -128,6 +130,12 @@ pcd_write_config() {
   [ "$PCD_CONTAINERD_MAJOR" = 2 ] && v=3
   [ "$cri" = 1 ] && images=1
   echo "version = $v"
+  if [ -n "${PCD_IMPORTS:-}" ]; then
+    local imports list
+    read -ra list <<<"$PCD_IMPORTS"  # split on spaces, patterns left as they are (no globbing)
+    imports=$(printf '"%s", ' "${list[@]}")
+    echo "imports = [${imports%, }]"
+  fi
   echo "root = \"$PCD_DIR/root\""
   echo "state = \"$PCD_DIR/state\""
   echo "disabled_plugins = ["

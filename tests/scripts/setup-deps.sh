@@ -27,6 +27,8 @@ packages=(
   # the mingw build: the -posix cross compilers, wine for its tests, wixl/msitools for the .msi, dpkg-dev for
   # tests/scripts/mingw-protobuf.sh (dpkg-source unpacks Debian's protobuf source package)
   g++-mingw-w64-x86-64 mingw-w64-tools wine wine64 msitools wixl dpkg-dev
+  # the .deb (packaging/debian/build-deb.sh: dpkg-dev above for dpkg-shlibdeps) and its checks
+  lintian
 )
 
 # Go: the gofds workload and the consumer tests' Go peers (containerd 2.x, nerdctl, cri-tools, which need Go
