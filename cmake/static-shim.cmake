@@ -17,7 +17,7 @@
 #  - Size: the libraries the shim links (litebox_size_optimized, called at the top level) are compiled with
 #    -Os and a section per function and object, which the executables' link collects (--gc-sections); their
 #    relative relocations are packed (-z pack-relative-relocs, DT_RELR: glibc 2.36), so the dynamic loader
-#    reads 1 KiB of them at start instead of 140. fdcore keeps the build type's optimization (-O3 in
+#    reads 1.5 KiB of them at start instead of 144. fdcore keeps the build type's optimization (-O3 in
 #    Release): its cost per call is what the fdcore benchmark measures, and it is under 20 KiB of code.
 #    VmRSS of a shim server serving a `sleep` container (Release, one session; the README's Benchmarks have
 #    the figures against runc's shim): shared libraries 8.6 MB, static at -O3 6.8 MB, with --gc-sections
