@@ -7,11 +7,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <string_view>
 #include <system_error>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "grpc/grpc_module_api.hpp"
 
@@ -28,15 +25,6 @@ namespace {
 using linux_host::Error;
 
 Error transport_error(std::string message) { return Error{0, "gRPC transport: " + std::move(message)}; }
-
-// The module's log lines (LiteboxGrpcServeOptions::log), into the shim's logger: the module's spdlog is its own.
-void log_from_module(int level, const char* message, std::size_t size) noexcept {
-  if (level < spdlog::level::trace || level > spdlog::level::critical) level = spdlog::level::err;
-  try {
-    spdlog::log(static_cast<spdlog::level::level_enum>(level), "{}", std::string_view(message, size));
-  } catch (...) {
-  }
-}
 
 std::string exe_dir() {
   std::error_code ec;
@@ -164,7 +152,6 @@ linux_host::Status GrpcTransport::start(const ServiceRegistry& registry, int lis
   options.socket_path = socket_path.c_str();
   options.max_concurrent_calls = limits.max_concurrent_calls;
   options.max_message_bytes = limits.max_message_bytes;
-  options.log = &log_from_module;
   char error[512] = {};
   server_ = api_->start(&options, error, sizeof(error));
   if (server_ == nullptr) return Error{0, error[0] != '\0' ? std::string(error) : "gRPC transport: start failed"};

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <vector>
 
 #include "litebox/linux/unix_socket.hpp"
@@ -43,10 +42,9 @@ Status SyncChannel::send(SyncType type, std::int64_t value, const std::string& t
 }
 
 Expected<SyncMessage> SyncChannel::receive() {
-  // Not zero-filled: messages are small, and a 64 KiB memset would leave 16 resident pages in the heap.
-  const auto packet = std::make_unique_for_overwrite<char[]>(kMaxPacket);
+  std::vector<char> packet(kMaxPacket);
   SyncMessage out;
-  const long n = receive_with_descriptor(fd_, packet.get(), kMaxPacket, out.fd);
+  const long n = receive_with_descriptor(fd_, packet.data(), packet.size(), out.fd);
   if (n < 0) return Error::from_errno("sync receive", static_cast<int>(-n));
   if (n == 0) return Error{EPIPE, "the container's init went away before finishing its set-up"};
   if (static_cast<std::size_t>(n) < kHeader) {
@@ -54,8 +52,8 @@ Expected<SyncMessage> SyncChannel::receive() {
     return Error{EPROTO, "short sync message"};
   }
   out.type = static_cast<SyncType>(packet[0]);
-  std::memcpy(&out.value, packet.get() + 1, sizeof out.value);
-  out.text.assign(packet.get() + kHeader, static_cast<std::size_t>(n) - kHeader);
+  std::memcpy(&out.value, packet.data() + 1, sizeof out.value);
+  out.text.assign(packet.data() + kHeader, static_cast<std::size_t>(n) - kHeader);
   return out;
 }
 

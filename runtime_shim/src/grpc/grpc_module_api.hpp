@@ -3,9 +3,6 @@
 // nothing to the ttrpc shims. The module exports one symbol, kLiteboxGrpcEntryPoint, returning a table of
 // function pointers; nothing throws across it.
 //
-// The module has its own spdlog (the shim's may be linked into its executable, LITEBOX_STATIC_SHIM): its log
-// lines go to the shim through LiteboxGrpcServeOptions::log.
-//
 // The registry crosses the boundary as a C++ object (std::map and std::function inside): module and shim are
 // built from the same tree by the same compiler, and the table carries the sizes of the C++ types it shares so
 // a module from another build is refused rather than misread. Change kLiteboxGrpcAbiVersion with any change
@@ -19,7 +16,7 @@ namespace litebox::shim {
 class ServiceRegistry;
 }
 
-inline constexpr std::uint32_t kLiteboxGrpcAbiVersion = 2;
+inline constexpr std::uint32_t kLiteboxGrpcAbiVersion = 1;
 inline constexpr const char kLiteboxGrpcEntryPoint[] = "litebox_shim_grpc_transport_v1";
 
 extern "C" {
@@ -40,10 +37,6 @@ struct LiteboxGrpcServeOptions {
   const char* socket_path;
   std::uint32_t max_concurrent_calls;  // handlers running at once, beyond: RESOURCE_EXHAUSTED. 0: 1024
   std::uint32_t max_message_bytes;     // request and response size limit. 0: 16 MiB
-  // Where the module's log lines go (the shim's logger): level as spdlog::level::level_enum (0 trace .. 5
-  // critical), the message not NUL-terminated. Called from the module's threads; must not throw. nullptr: the
-  // module's own spdlog default logger.
-  void (*log)(int level, const char* message, std::size_t size);
 };
 
 struct LiteboxGrpcTransportApi {

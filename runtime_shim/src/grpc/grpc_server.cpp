@@ -50,24 +50,6 @@ constexpr std::uint32_t kDefaultMaxMessageBytes = 16u << 20;
 
 std::string errno_message(const std::string& what, int err) { return what + ": " + std::strerror(err); }
 
-using LogFn = void (*)(int level, const char* message, std::size_t size);
-
-// A line for the shim's logger (LiteboxGrpcServeOptions::log): this module's spdlog is not the shim's when the
-// shim carries its own (LITEBOX_STATIC_SHIM); without a callback, this module's default logger.
-template <typename... Args>
-void log_line(LogFn fn, spdlog::level::level_enum level, fmt::format_string<Args...> format,
-              Args&&... args) noexcept {
-  try {
-    const std::string line = fmt::format(format, std::forward<Args>(args)...);
-    if (fn != nullptr) {
-      fn(static_cast<int>(level), line.data(), line.size());
-    } else {
-      spdlog::log(level, "{}", line);
-    }
-  } catch (...) {  // a log line is not worth an exception across the C ABI
-  }
-}
-
 // One thread per call, joined once finished: by the next spawn, or by drain() at shutdown. Shared with the
 // threads themselves, so a handler still running after a bounded drain keeps this alive.
 class HandlerThreads : public std::enable_shared_from_this<HandlerThreads> {
@@ -337,7 +319,6 @@ void copy_error(const std::string& message, char* error, std::size_t error_size)
 }  // namespace litebox::shim::grpc_module
 
 using litebox::shim::grpc_module::errno_message;
-using litebox::shim::grpc_module::log_line;
 
 struct LiteboxGrpcServer {
   litebox::shim::grpc_module::ServerCore core;
@@ -349,7 +330,6 @@ struct LiteboxGrpcServer {
   dev_t bound_dev = 0;
   ino_t bound_ino = 0;
   std::thread acceptor;
-  litebox::shim::grpc_module::LogFn log = nullptr;  // the shim's logger (options->log)
 
   std::mutex shutdown_mu;  // serializes shutdown()
   bool shut_down = false;
@@ -378,13 +358,12 @@ struct LiteboxGrpcServer {
       pollfd fds[2] = {{listen_fd, POLLIN, 0}, {wake_fd, POLLIN, 0}};
       if (::poll(fds, 2, -1) < 0) {
         if (errno == EINTR) continue;
-        log_line(log, spdlog::level::err, "grpc transport: {}", errno_message("poll on the listener", errno));
+        spdlog::error("grpc transport: {}", errno_message("poll on the listener", errno));
         break;
       }
       if (fds[1].revents != 0) return;
       if ((fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-        log_line(log, spdlog::level::err, "grpc transport: the listening socket failed (revents {:#x})",
-                 fds[0].revents);
+        spdlog::error("grpc transport: the listening socket failed (revents {:#x})", fds[0].revents);
         break;
       }
       const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -392,26 +371,24 @@ struct LiteboxGrpcServer {
         const int err = errno;
         if (err == EINTR || err == EAGAIN || err == ECONNABORTED || err == EPROTO) continue;
         if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-          log_line(log, spdlog::level::warn, "grpc transport: {}; retrying", errno_message("accept", err));
+          spdlog::warn("grpc transport: {}; retrying", errno_message("accept", err));
           pollfd wake{wake_fd, POLLIN, 0};
           if (::poll(&wake, 1, 100) > 0) return;
           continue;
         }
-        log_line(log, spdlog::level::err, "grpc transport: {}", errno_message("accept", err));
+        spdlog::error("grpc transport: {}", errno_message("accept", err));
         break;
       }
       ucred cred{};
       socklen_t len = sizeof(cred);
       if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
-        log_line(log, spdlog::level::warn, "grpc transport: refusing a connection: {}",
-                 errno_message("SO_PEERCRED", errno));
+        spdlog::warn("grpc transport: refusing a connection: {}", errno_message("SO_PEERCRED", errno));
         ::close(fd);
         continue;
       }
       if (cred.uid != self) {
-        log_line(log, spdlog::level::warn,
-                 "grpc transport: refusing a connection from pid {} uid {} (serving uid {} only)", cred.pid, cred.uid,
-                 self);
+        spdlog::warn("grpc transport: refusing a connection from pid {} uid {} (serving uid {} only)", cred.pid,
+                     cred.uid, self);
         ::close(fd);
         continue;
       }
@@ -426,7 +403,7 @@ struct LiteboxGrpcServer {
     if (acceptor.joinable()) {
       const std::uint64_t one = 1;
       if (::write(wake_fd, &one, sizeof(one)) != static_cast<ssize_t>(sizeof(one))) {
-        log_line(log, spdlog::level::err, "grpc transport: {}", errno_message("wake the acceptor", errno));
+        spdlog::error("grpc transport: {}", errno_message("wake the acceptor", errno));
       }
       acceptor.join();
     }
@@ -449,7 +426,7 @@ struct LiteboxGrpcServer {
     if (drain_ms) limit = std::chrono::milliseconds(std::max<std::int64_t>(*drain_ms, 0));
     left_running = core.threads->drain(limit);
     if (left_running != 0) {
-      log_line(log, spdlog::level::warn, "grpc transport: {} handler(s) still running after shutdown", left_running);
+      spdlog::warn("grpc transport: {} handler(s) still running after shutdown", left_running);
     }
     shut_down = true;
     mark_stopped();
@@ -571,7 +548,6 @@ LiteboxGrpcServer* start(const LiteboxGrpcServeOptions* options, char* error, st
     const std::uint32_t max_bytes = std::min<std::uint32_t>(
         options->max_message_bytes != 0 ? options->max_message_bytes : kDefaultMaxMessageBytes,
         static_cast<std::uint32_t>(std::numeric_limits<int>::max()));
-    s->log = options->log;
     s->core.registry = options->registry;
     s->core.threads = std::make_shared<HandlerThreads>(max_calls);
     s->service = std::make_unique<GenericService>(s->core);
@@ -621,9 +597,9 @@ std::uint32_t shutdown(LiteboxGrpcServer* s, std::int64_t grace_ms, std::int64_t
     constexpr std::int64_t kDay = 24LL * 3600 * 1000;
     return s->shutdown(grace_ms, drain_ms < 0 || drain_ms > kDay ? std::optional<std::int64_t>() : std::optional<std::int64_t>(drain_ms));
   } catch (const std::exception& e) {
-    log_line(s->log, spdlog::level::err, "grpc transport: shutdown: {}", e.what());
+    spdlog::error("grpc transport: shutdown: {}", e.what());
   } catch (...) {
-    log_line(s->log, spdlog::level::err, "grpc transport: shutdown failed");
+    spdlog::error("grpc transport: shutdown failed");
   }
   return 0;
 }
@@ -639,7 +615,7 @@ void destroy(LiteboxGrpcServer* s) noexcept {
     s->server.reset();  // after Shutdown; the service it refers to goes after it
     delete s;
   } catch (...) {
-    log_line(s->log, spdlog::level::err, "grpc transport: destroy failed; leaking the server");
+    spdlog::error("grpc transport: destroy failed; leaking the server");
   }
 }
 

@@ -5,7 +5,6 @@
 #include <cstring>
 #include <exception>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -117,18 +116,16 @@ struct Client::State {
     std::string reason = "ttrpc: connection closed";
     try {
       FrameDecoder decoder(max_payload);
-      // Not zero-filled: only the pages a read fills become resident.
-      constexpr std::size_t kReadBuffer = 64 * 1024;
-      const auto buf = std::make_unique_for_overwrite<char[]>(kReadBuffer);
+      std::vector<char> buf(64 * 1024);
       std::string error;
       for (;;) {
-        const std::ptrdiff_t n = stream->read_some(buf.get(), kReadBuffer, error);
+        const std::ptrdiff_t n = stream->read_some(buf.data(), buf.size(), error);
         if (n < 0) {
           reason = "ttrpc: connection lost: " + error;
           break;
         }
         if (n == 0) break;
-        decoder.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)));
+        decoder.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
         while (auto f = decoder.next()) deliver(*f);
       }
     } catch (const std::exception& e) {

@@ -7,7 +7,6 @@
 #include <exception>
 #include <limits>
 #include <list>
-#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -241,13 +240,11 @@ void Server::State::accept_loop(Listener& listener) {
 
 void Server::State::read_loop(const std::shared_ptr<Connection>& c) {
   FrameDecoder decoder(options.max_payload);
-  // Not zero-filled: a connection's requests are small, and only the pages a read fills become resident.
-  constexpr std::size_t kReadBuffer = 64 * 1024;
-  const auto buf = std::make_unique_for_overwrite<char[]>(kReadBuffer);
+  std::vector<char> buf(64 * 1024);
   std::string error;
   for (;;) {
     // 0 at end of stream and once shutdown began (read no more requests).
-    const std::ptrdiff_t n = c->stream->read_some(buf.get(), kReadBuffer, error);
+    const std::ptrdiff_t n = c->stream->read_some(buf.data(), buf.size(), error);
     if (n < 0) {
       spdlog::debug("ttrpc: connection read error: {}", error);
       break;
@@ -257,7 +254,7 @@ void Server::State::read_loop(const std::shared_ptr<Connection>& c) {
       break;
     }
     try {
-      decoder.feed(std::string_view(buf.get(), static_cast<std::size_t>(n)));
+      decoder.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
       while (auto f = decoder.next()) handle_frame(c, *f);
     } catch (const std::exception& e) {  // bad_alloc: drop the connection, keep the process
       spdlog::error("ttrpc: dropping a connection: {}", e.what());

@@ -18,7 +18,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -207,9 +206,7 @@ struct Pump {
   int dst = -1;          // -1: discard what is read
   OwnedFd owned_src;     // closed when the pump ends (the stdin FIFO)
   OwnedFd owned_dst;     // closed when the pump ends (the stdin pipe's write end: the process's EOF)
-  // Not zero-filled: a pump that carries nothing (a detached container's idle stdio) leaves its pages
-  // untouched, so they never become resident.
-  std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(kCopyBuffer);
+  std::unique_ptr<char[]> buffer = std::make_unique<char[]>(kCopyBuffer);
   std::size_t off = 0;
   std::size_t len = 0;
   bool src_eof = false;
